@@ -1,0 +1,6 @@
+"""shopgen: contract-first scaffold generator for e-commerce APIs."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]
