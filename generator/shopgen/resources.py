@@ -1,0 +1,37 @@
+"""Where the bundled template and specs live, installed or in a checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["bundled_contract", "bundled_ruleset", "specs_dir", "template_dir"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    installed = _PACKAGE / "_data" / name
+    if installed.is_dir():
+        return installed
+    # An editable install or a checkout: the package sits in generator/ beside the data.
+    return _PACKAGE.parents[1] / name
+
+
+def template_dir() -> Path:
+    """The Cookiecutter template directory."""
+    return _data_dir("template")
+
+
+def specs_dir() -> Path:
+    """The directory holding the canonical contract, the house ruleset and examples."""
+    return _data_dir("specs")
+
+
+def bundled_contract() -> Path:
+    """The canonical shop contract, `specs/shop.openapi.yaml`."""
+    return specs_dir() / "shop.openapi.yaml"
+
+
+def bundled_ruleset() -> Path:
+    """The default house ruleset, `specs/house-rules.yaml` (`shopgen:house`)."""
+    return specs_dir() / "house-rules.yaml"
