@@ -1,7 +1,7 @@
 """The exceptions shopgen raises.
 
     ShopgenError            anything shopgen raises on purpose
-    └── UserError           bad contract, ruleset, answers or arguments: exit 2, one line, no traceback
+    └── UserError           bad contract, ruleset, answers or arguments: exit 2, one line
 
 Anything else escaping a command is a bug in shopgen.
 """

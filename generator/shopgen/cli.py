@@ -1,0 +1,171 @@
+"""The `shopgen` command line: argument handling and exit codes, nothing else."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from shopgen import __version__
+from shopgen.errors import UserError
+
+app = typer.Typer(
+    name="shopgen",
+    help="Contract-first scaffold generator for e-commerce APIs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Print a user mistake as one stderr line and exit 2; let bugs raise."""
+    try:
+        yield
+    except UserError as error:
+        typer.echo(f"shopgen: {error}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("shopgen: interrupted", err=True)
+        raise typer.Exit(130) from None
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"shopgen {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        Optional[bool],  # noqa: UP045 - Typer reads the annotation at runtime
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = None,
+) -> None:
+    """Contract-first scaffold generator for e-commerce APIs."""
+
+
+def _parse_sets(values: list[str]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--set `{item}` is not key=value")
+        pairs[key.strip()] = value
+    return pairs
+
+
+@app.command()
+def new(
+    contract: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="The contract to generate from (default: the bundled shop contract)."),
+    ] = None,
+    *,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", "-o", help="Where the project directory is created.")
+    ] = Path(),
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Take the defaults instead of prompting.")
+    ] = False,
+    set_: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--set", help="Set a template variable: key=value (repeatable)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into an existing non-empty project directory.")
+    ] = False,
+    skip_lint: Annotated[
+        bool, typer.Option("--skip-lint", help="Generate even if the contract has lint errors.")
+    ] = False,
+) -> None:
+    """Generate a runnable shop API service from a contract."""
+    from shopgen import render
+
+    with _user_errors():
+        project = render.new(
+            contract,
+            output_dir=output_dir,
+            no_input=no_input,
+            overrides=_parse_sets(set_ or []),
+            force=force,
+            skip_lint=skip_lint,
+        )
+    typer.echo(f"Created {project}")
+
+
+@app.command()
+def docs(
+    contract: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="The contract to document (default: the bundled shop contract)."),
+    ] = None,
+    *,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "site/index.html"
+    ),
+    title: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--title", help="Page title (default: the contract's info.title)."),
+    ] = None,
+    include_internal: Annotated[
+        bool,
+        typer.Option("--include-internal", help="Keep operations marked x-internal-only."),
+    ] = False,
+    redoc_js: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--redoc-js", help="Inline this redoc.standalone.js (offline page)."),
+    ] = None,
+    cdn: Annotated[
+        bool, typer.Option("--cdn", help="Load ReDoc from the pinned CDN URL (the default).")
+    ] = False,
+    theme: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--theme", help="A YAML file of ReDoc theme and options."),
+    ] = None,
+    skip_lint: Annotated[
+        bool, typer.Option("--skip-lint", help="Build even if the contract has lint errors.")
+    ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the page on 127.0.0.1 and rebuild on change.")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port for --serve.")] = 8000,
+) -> None:
+    """Build a self-contained ReDoc page for a contract."""
+    from shopgen import docs as docs_builder
+
+    with _user_errors():
+        if redoc_js is not None and cdn:
+            raise UserError("--redoc-js and --cdn exclude each other")
+        options = docs_builder.DocsOptions(
+            title=title,
+            include_internal=include_internal,
+            redoc_js=redoc_js,
+            theme=theme,
+            skip_lint=skip_lint,
+        )
+        if serve:
+            docs_builder.serve(contract, output, options, port=port)
+            return
+        result = docs_builder.build(contract, output, options)
+    for line in result.messages:
+        typer.echo(line, err=True)
+    typer.echo(f"Wrote {result.output}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="shopgen")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
