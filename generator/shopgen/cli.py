@@ -25,12 +25,12 @@ app = typer.Typer(
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Print a user mistake as one stderr line and exit 2; let bugs raise."""
+    """Print a user mistake as one stderr line and exit non-zero; let bugs raise."""
     try:
         yield
     except UserError as error:
         typer.echo(f"shopgen: {error}", err=True)
-        raise typer.Exit(2) from None
+        raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("shopgen: interrupted", err=True)
         raise typer.Exit(130) from None

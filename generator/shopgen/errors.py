@@ -2,6 +2,7 @@
 
     ShopgenError            anything shopgen raises on purpose
     └── UserError           bad contract, ruleset, answers or arguments: exit 2, one line
+        └── LintFailed      the contract has lint errors, so nothing was generated: exit 1
 
 Anything else escaping a command is a bug in shopgen.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ShopgenError", "UserError"]
+__all__ = ["LintFailed", "ShopgenError", "UserError"]
 
 
 class ShopgenError(Exception):
@@ -19,6 +20,8 @@ class ShopgenError(Exception):
 
 class UserError(ShopgenError):
     """A mistake in what the user gave us, reported as ``path:line:col: message``."""
+
+    exit_code = 2
 
     def __init__(
         self,
@@ -44,3 +47,9 @@ class UserError(ShopgenError):
                     where += f":{self.column}"
             where += ": "
         return where + self.message
+
+
+class LintFailed(UserError):
+    """The contract has findings at error severity; generation or a build stopped."""
+
+    exit_code = 1
