@@ -1,0 +1,1 @@
+"""House rules, one module per family; each module exports `RULES`."""

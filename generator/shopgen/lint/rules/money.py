@@ -1,0 +1,9 @@
+"""House rules: money."""
+
+from __future__ import annotations
+
+from shopgen.lint._registry import Rule
+
+__all__ = ["RULES"]
+
+RULES: tuple[Rule, ...] = ()
