@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TextIO
 
 import typer
 
@@ -52,6 +53,100 @@ def _main(
     ] = None,
 ) -> None:
     """Contract-first scaffold generator for e-commerce APIs."""
+
+
+class _Format(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+
+
+class _Severity(StrEnum):
+    error = "error"
+    warn = "warn"
+    info = "info"
+    hint = "hint"
+
+
+class _RulesFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def lint(
+    contract: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="The contract to lint (default: the bundled shop contract)."),
+    ] = None,
+    *,
+    ruleset: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--ruleset", "-r", help="A ruleset file (default: shopgen:house)."),
+    ] = None,
+    output_format: Annotated[
+        _Format, typer.Option("--format", "-f", help="Output format.")
+    ] = _Format.text,
+    fail_severity: Annotated[
+        _Severity,
+        typer.Option("--fail-severity", help="Exit 1 on findings at or above this severity."),
+    ] = _Severity.error,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+    ] = None,
+) -> None:
+    """Check a contract: OpenAPI structure plus the house rules."""
+    from shopgen import lint as linter
+    from shopgen.lint.reporters import FORMATS
+    from shopgen.resources import bundled_contract
+
+    with _user_errors():
+        report = linter.run(contract or bundled_contract(), ruleset=ruleset)
+        write = FORMATS[output_format.value]
+        if output is None:
+            write(report, sys.stdout)
+        else:
+            _write_atomically(output, lambda out: write(report, out))
+    raise typer.Exit(report.exit_code(fail_severity.value))
+
+
+def _write_atomically(path: Path, fill: Callable[[TextIO], None]) -> None:
+    import os
+    import tempfile
+
+    directory = path.parent if str(path.parent) else Path()
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as error:
+        raise UserError(f"cannot write: {error.strerror}", path=path) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            fill(out)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@app.command()
+def rules(
+    rule_id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Argument(metavar="[RULE]", help="Show one rule's documentation."),
+    ] = None,
+    *,
+    output_format: Annotated[
+        _RulesFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = _RulesFormat.text,
+) -> None:
+    """List the house rules, or explain one."""
+    from shopgen.lint import rules_doc
+
+    with _user_errors():
+        typer.echo(rules_doc.render(rule_id, output_format.value), nl=False)
 
 
 def _parse_sets(values: list[str]) -> dict[str, str]:
