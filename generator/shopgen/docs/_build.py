@@ -1,0 +1,173 @@
+"""`build`: contract → lint gate → public document → page, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shopgen.errors import LintFailed, UserError
+from shopgen.resources import bundled_contract
+
+from ._internal import MARKER, Removal, strip_internal
+from ._options import DocsOptions, Linter
+from ._page import render_page
+from ._redoc import cdn_script, inline_script
+from ._theme import check_logo, load_theme, logo_origin
+
+if TYPE_CHECKING:
+    from shopgen.contract import Contract
+
+__all__ = ["BuildResult", "build"]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A page that was written, and what the command should tell about it."""
+
+    output: Path
+    messages: tuple[str, ...] = ()
+    removal: Removal = field(default_factory=Removal)
+    """What was left out as internal (empty with `include_internal`)."""
+
+
+def build(contract: Path | None, output: Path, options: DocsOptions | None = None) -> BuildResult:
+    """Write the API reference page for `contract` (the bundled contract if None) to `output`.
+
+    Everything is read, checked and rendered before `output` is touched; the page then replaces
+    the previous one in a single rename, so a failure leaves the previous page as it was.
+    """
+    options = options or DocsOptions()
+    path = contract if contract is not None else bundled_contract()
+    _check_output(output)
+    theme = load_theme(options.theme)
+    script = inline_script(options.redoc_js) if options.redoc_js is not None else cdn_script()
+    from shopgen.contract import load_contract
+
+    loaded = load_contract(path)
+    if not options.skip_lint:
+        _lint(loaded, options.linter)
+    document = _document(loaded)
+
+    messages: list[str] = []
+    removal = Removal()
+    if options.include_internal:
+        with contextlib.suppress(UserError):
+            kept = strip_internal(document)[1]
+            if kept:
+                count = len(kept.paths) + len(kept.operations) + len(kept.components)
+                count += len(kept.other)
+                messages.append(f"kept {count} parts marked {MARKER} (--include-internal)")
+    else:
+        try:
+            document, removal = strip_internal(document)
+        except UserError as error:
+            raise UserError(error.message, path=path) from None
+        messages.extend(removal.messages())
+
+    raw_info = document.get("info")
+    info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
+    if theme.logo is not None:
+        info = {**info, "x-logo": theme.logo}
+        document = {**document, "info": info}
+    elif isinstance(info.get("x-logo"), dict):
+        check_logo(info["x-logo"], where=f"{path}: info.x-logo")
+    title = options.title or str(info.get("title") or path.stem)
+
+    origin = logo_origin(info.get("x-logo"))
+    page = render_page(
+        document,
+        title=title,
+        options=theme.options,
+        script=script,
+        image_origins=(origin,) if origin else (),
+    )
+    _write_atomically(output, page)
+    return BuildResult(output=output, messages=tuple(messages), removal=removal)
+
+
+def _check_output(output: Path) -> None:
+    if output.is_dir():
+        raise UserError("is a directory; -o takes the HTML file to write", path=output)
+
+
+def _lint(contract: Contract, linter: Linter | None) -> None:
+    if linter is None:
+        from shopgen import lint
+
+        linter = lint.lint_contract
+    errors = list(linter(contract).errors)
+    if not errors:
+        return
+    first = errors[0]
+    more = ""
+    if len(errors) > 1:
+        more = f" (and {len(errors) - 1} more lint error{'s' if len(errors) > 2 else ''})"
+    raise LintFailed(
+        f"{first.message} [{first.rule}]{more}; `shopgen lint` lists them, "
+        "--skip-lint builds the page anyway",
+        path=first.file if first.file is not None else contract.path,
+        line=first.line,
+        column=first.column,
+    )
+
+
+def _document(contract: Contract) -> dict[str, Any]:
+    path = contract.path
+    bundled = getattr(contract, "bundled", None)
+    document: Any = bundled() if callable(bundled) else contract.document
+    if not isinstance(document, dict):
+        raise UserError("top level is not a mapping; expected an OpenAPI document", path=path)
+    external = _first_external_ref(document)
+    if external is not None:
+        # The page must not make a second request, and the browser cannot read files beside it.
+        raise UserError(
+            f"`$ref: {external}` points outside the document; the page embeds one document, "
+            "so references must be local (`#/...`)",
+            path=path,
+        )
+    return document
+
+
+def _first_external_ref(document: dict[str, Any]) -> str | None:
+    stack: list[Any] = [document]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                return ref
+            stack.extend(value for value in node.values() if isinstance(value, dict | list))
+        elif isinstance(node, list):
+            stack.extend(value for value in node if isinstance(value, dict | list))
+    return None
+
+
+def _write_atomically(output: Path, text: str) -> None:
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(
+            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        raise UserError(f"cannot write: {error.strerror}", path=output) from None
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.chmod(0o644)
+        temp.replace(output)
+    except BaseException as error:
+        temp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise UserError(f"cannot write: {error.strerror}", path=output) from None
+        raise
