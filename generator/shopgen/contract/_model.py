@@ -323,11 +323,17 @@ class Contract:
         """A path whose last segment is literal and which has `<path>/{param}` beside it."""
         if item.ends_with_param or not item.segments:
             return False
-        prefix = item.template.rstrip("/") + "/"
-        return any(
-            other.startswith(prefix) and _PARAM.match(other[len(prefix) :])
-            for other in self.path_templates
-        )
+        return item.template.rstrip("/") in self._item_parents
+
+    @cached_property
+    def _item_parents(self) -> set[str]:
+        """Templates `P` such that some path is `P/{param}`: one pass, so lookups are O(1)."""
+        parents = set()
+        for template in self.path_templates:
+            cut = template.rfind("/{")
+            if cut >= 0 and _PARAM.match(template[cut + 1 :]):
+                parents.add(template[:cut])
+        return parents
 
     # -- media types and schemas ---------------------------------------------------------------
 

@@ -21,14 +21,14 @@ from shopgen.errors import UserError
 
 from ._pointer import split_pointer
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "Source", "read_source"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_BYTES", "MAX_DEPTH", "Source", "read_source"]
 
 MAX_BYTES = 64 * 1024 * 1024
 """Larger than any real contract (GitHub's whole REST description is 13 MB of JSON)."""
 MAX_DEPTH = 256
 """Nesting deeper than this is an attack or a generator bug, never a contract."""
-MAX_NODES = 20_000_000
-"""Nodes after alias expansion; an alias bomb passes any byte limit and explodes here."""
+MAX_ALIAS_NODES = 1_000_000
+"""Nodes that aliases may repeat; an alias bomb passes any byte limit and explodes here."""
 
 Format = Literal["json", "yaml"]
 Position = tuple[int, int]
@@ -200,7 +200,7 @@ _YAML_RS_POSITION = re.compile(r"at line (\d+), column (\d+)")
 def _parse_yaml_fast(path: Path, text: str, yaml_rs: Any) -> Any:
     """yaml-rs: the same YAML 1.2 core schema as the reference loader, 20 times faster."""
     limits = yaml_rs.AliasLimits(
-        max_total_replayed_events=MAX_NODES, max_replay_stack_depth=MAX_DEPTH
+        max_total_replayed_events=MAX_ALIAS_NODES, max_replay_stack_depth=MAX_DEPTH
     )
     try:
         return yaml_rs.loads(text, parse_datetime=False, alias_limits=limits)
@@ -237,9 +237,9 @@ def _parse_yaml_reference(path: Path, text: str) -> Any:
                 line=1,
                 column=1,
             )
-        if expanded_size(node, MAX_NODES) > MAX_NODES:
+        if expanded_size(node) > MAX_ALIAS_NODES:
             raise UserError(
-                f"aliases expand to more than {MAX_NODES:,} nodes (an alias bomb?)",
+                f"aliases repeat more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?)",
                 path=path,
                 line=node.start_mark.line + 1,
                 column=node.start_mark.column + 1,

@@ -86,11 +86,12 @@ ContractLoader.add_constructor("tag:yaml.org,2002:float", ContractLoader.constru
 ContractLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
-def expanded_size(root: yaml.Node, limit: int) -> int:
-    """Count the nodes a consumer walks once aliases are expanded, stopping past `limit`.
+def expanded_size(root: yaml.Node) -> int:
+    """Count the nodes that aliases repeat when the document is walked.
 
     Aliases share one node object, so an alias bomb is small in memory and explodes only
-    when walked; this counts the walk without doing it (each node's size is memoised).
+    when walked; this counts the walk without doing it (each node's size is memoised), then
+    subtracts the nodes written once.
     """
     sizes: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -108,11 +109,11 @@ def expanded_size(root: yaml.Node, limit: int) -> int:
             children = list(node.value)
         if children_done:
             total = 1 + sum(sizes[id(child)] for child in children)
-            sizes[id(node)] = min(total, limit + 1)
+            sizes[id(node)] = total
             continue
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
-    return sizes[id(root)]
+    return max(0, sizes[id(root)] - len(sizes))
 
 
 def compose_marks(text: str, wanted: set[tuple[str, ...]]) -> dict[tuple[str, ...], yaml.Mark]:
