@@ -23,6 +23,8 @@ from ._source import Source, read_source
 __all__ = ["RefProblem", "References"]
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+REFUSED = "#/x-shopgen-refused"
+"""What a refused or dangling `$ref` is rewritten to, so that no consumer follows it."""
 _MAX_FILES = 200
 
 
@@ -56,13 +58,14 @@ class References:
                 ref = holder["$ref"]
                 target = self._normalise(ref, current_key, current, pointer)
                 if target is None:
-                    holder["$ref"] = "#/x-shopgen-refused"
+                    holder["$ref"] = REFUSED
                     continue
                 file_key, fragment = target
                 holder["$ref"] = f"{file_key}#{fragment}" if file_key else f"#{fragment}"
                 if file_key and file_key not in self.files:
                     loaded = self._read(file_key, current, pointer)
                     if loaded is None:
+                        holder["$ref"] = REFUSED
                         continue
                     self.files[file_key] = loaded
                     pending.append((loaded, file_key))
@@ -153,19 +156,35 @@ class References:
         return node, key, fragment
 
     def check_targets(self) -> None:
-        """Record a problem for every reference whose target does not exist."""
-        for file_key, source in [("", self.main), *self.files.items()]:
+        """Record a problem for every reference that points at nothing or only at itself."""
+        for source in [self.main, *self.files.values()]:
             for holder, pointer in _ref_holders(source.document):
                 ref = holder["$ref"]
-                if ref == "#/x-shopgen-refused":
+                if ref == REFUSED:
                     continue
+                where = join_pointer([*split_pointer(pointer), "$ref"])
                 if self.lookup(ref) is None:
                     shown = ref[1:] if ref.startswith("#") else ref
-                    self._refuse(
-                        source,
-                        join_pointer([*split_pointer(pointer), "$ref"]),
-                        f"$ref `{shown if file_key else ref}` points at nothing",
-                    )
+                    self._refuse(source, where, f"$ref `{shown}` points at nothing")
+                    holder["$ref"] = REFUSED
+                elif (cycle := self._pure_cycle(ref)) is not None:
+                    chain = " → ".join(cycle)
+                    self._refuse(source, where, f"$ref `{ref}` only refers back to itself: {chain}")
+                    holder["$ref"] = REFUSED
+
+    def _pure_cycle(self, ref: str) -> list[str] | None:
+        """The chain if following `ref` meets only `$ref`s until it repeats (an empty loop)."""
+        chain: list[str] = []
+        while ref not in chain:
+            chain.append(ref)
+            found = self.lookup(ref)
+            if found is None:
+                return None
+            node = found[0]
+            if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+                return None
+            ref = node["$ref"]
+        return [*chain, ref]
 
 
 def _normpath(path: PurePosixPath) -> PurePosixPath | None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from shopgen.contract import Contract, join_pointer, split_pointer
+from shopgen.contract._refs import REFUSED
 
 from .._registry import Problem, rule
 
@@ -50,7 +51,12 @@ def oas_structure(contract: Contract) -> Iterator[Problem]:
     try:
         errors = list(validator(document, base_uri=base_uri).iter_errors())
     except RecursionError:
-        yield Problem("", "the validator could not follow the document's references (too deep)")
+        yield Problem("", "structural validation stopped: references nest too deeply")
+        return
+    except Exception as error:  # the validator aborts on what it cannot resolve
+        if type(error).__name__ != "ValidationAbortedError" and "Unresolvable" not in repr(error):
+            raise
+        yield Problem("", f"structural validation stopped: {str(error)[:200]}")
         return
     for error in errors:
         if type(error).__name__ in _REPORTED_BY_HOUSE_RULES:
@@ -81,7 +87,7 @@ def _refused_refs_resolvable(contract: Contract) -> dict[str, Any]:
     if not contract.references.problems:
         return contract.document
     document = dict(contract.document)
-    document["x-shopgen-refused"] = {}
+    document[REFUSED.removeprefix("#/")] = {}
     return document
 
 
