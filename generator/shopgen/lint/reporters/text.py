@@ -25,7 +25,8 @@ def write(report: Report, out: TextIO, *, colour: bool | None = None) -> None:
         severity = f.severity
         if colour:
             severity = f"{_COLOURS[f.severity]}{f.severity}{_RESET}"
-        out.write(f"{f.file}:{f.line}:{f.column} {severity} {f.rule} {f.message}\n")
+        message = " ".join(f.message.split("\n"))
+        out.write(f"{f.file}:{f.line}:{f.column} {severity} {f.rule} {message}\n")
     total = len(report.findings)
     if total == 0:
         summary = f"{report.contract}: no problems ({report.rules_run} rules)"

@@ -1,0 +1,135 @@
+"""The command line as users run it: exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shopgen import __version__
+
+SPECS = Path(__file__).parents[1] / "specs"
+
+
+def shopgen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shopgen", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_version() -> None:
+    result = shopgen("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"shopgen {__version__}"
+
+
+def test_help_lists_the_commands() -> None:
+    result = shopgen("--help")
+    assert result.returncode == 0
+    for command in ("lint", "rules", "new", "docs"):
+        assert command in result.stdout
+
+
+def test_startup_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, shopgen.cli\n"
+        "heavy = {'openapi_spec_validator', 'cookiecutter', 'jinja2', 'jsonschema', 'yaml_rs'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_lint_canonical_contract_is_clean() -> None:
+    result = shopgen("lint", str(SPECS / "shop.openapi.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no problems" in result.stdout
+
+
+def test_lint_findings_exit_1_and_fail_severity(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n")
+    result = shopgen("lint", str(path), "--format", "json")
+    assert result.returncode == 1
+    findings = json.loads(result.stdout)["findings"]
+    assert any(f["rule"] == "oas-structure" and f["line"] == 2 for f in findings)
+
+
+def test_warnings_pass_unless_fail_severity_says_otherwise(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  oas-structure: warn\n")
+    path = tmp_path / "shop.yaml"
+    path.write_text("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n")
+    assert shopgen("lint", str(path), "-r", str(rules)).returncode == 0
+    assert shopgen("lint", str(path), "-r", str(rules), "--fail-severity", "warn").returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "file is empty"),
+        (b"\x00\x01\x02", "NUL byte"),
+        (b"- a\n", "top level is a list"),
+        (b"a: 1\na: 2\n", "duplicate key `a`"),
+    ],
+)
+def test_unusable_contracts_exit_2_with_one_line(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_bytes(content)
+    result = shopgen("lint", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and str(path) in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_arguments_exit_2() -> None:
+    result = shopgen("lint", "--format", "xml")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_ruleset_exit_2(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  nope: warn\n")
+    result = shopgen("lint", str(SPECS / "shop.openapi.yaml"), "-r", str(rules))
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"shopgen: {rules}:2:3: unknown rule `nope`; `shopgen rules` lists them"
+    )
+
+
+def test_output_file_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "report.sarif"
+    result = shopgen("lint", str(SPECS / "shop.openapi.yaml"), "-f", "sarif", "-o", str(out))
+    assert result.returncode == 0
+    assert json.loads(out.read_text())["version"] == "2.1.0"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.sarif"]
+
+
+def test_output_to_a_missing_directory_is_a_user_error(tmp_path: Path) -> None:
+    result = shopgen("lint", "-o", str(tmp_path / "no" / "such" / "dir" / "r.txt"))
+    assert result.returncode == 2
+    assert "cannot write" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rules_list_one_and_json() -> None:
+    listing = shopgen("rules")
+    assert listing.returncode == 0 and "oas-structure" in listing.stdout
+    one = shopgen("rules", "ref-resolvable")
+    assert one.returncode == 0 and "Bad:" in one.stdout and "Good:" in one.stdout
+    data = json.loads(shopgen("rules", "--format", "json").stdout)
+    assert {"id", "severity", "summary"} <= set(data[0])
+    unknown = shopgen("rules", "nope")
+    assert unknown.returncode == 2 and "unknown rule `nope`" in unknown.stderr
