@@ -62,16 +62,6 @@ def _page(rule: Rule) -> str:
 
 
 def _markdown(rules: tuple[Rule, ...]) -> str:
-    try:
-        from shopgen.docs import rule_reference_markdown
-    except ImportError:
-        rule_reference_markdown = None
-    if rule_reference_markdown is not None:
-        return str(rule_reference_markdown(rules))
-    parts = ["# shopgen house rules\n"]
-    for r in rules:
-        parts.append(
-            f"\n## {r.id}\n\nDefault severity: `{r.default_severity}`\n\n{r.summary}\n\n"
-            f"{r.rationale}\n\nBad:\n\n```yaml\n{r.bad}\n```\n\nGood:\n\n```yaml\n{r.good}\n```\n"
-        )
-    return "".join(parts)
+    from shopgen.docs import rule_reference_markdown
+
+    return str(rule_reference_markdown(rules))

@@ -22,7 +22,7 @@ def write(report: Report, out: TextIO, *, colour: bool | None = None) -> None:
     if colour is None:
         colour = out.isatty()
     for f in report.findings:
-        severity = f.severity
+        severity: str = f.severity
         if colour:
             severity = f"{_COLOURS[f.severity]}{f.severity}{_RESET}"
         message = " ".join(f.message.split("\n"))

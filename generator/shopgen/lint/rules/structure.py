@@ -53,10 +53,11 @@ def oas_structure(contract: Contract) -> Iterator[Problem]:
     except RecursionError:
         yield Problem("", "structural validation stopped: references nest too deeply")
         return
-    except Exception as error:  # the validator aborts on what it cannot resolve
-        if type(error).__name__ != "ValidationAbortedError" and "Unresolvable" not in repr(error):
+    except Exception as aborted:  # the validator aborts on what it cannot resolve
+        name = type(aborted).__name__
+        if name != "ValidationAbortedError" and "Unresolvable" not in repr(aborted):
             raise
-        yield Problem("", f"structural validation stopped: {str(error)[:200]}")
+        yield Problem("", f"structural validation stopped: {str(aborted)[:200]}")
         return
     for error in errors:
         if type(error).__name__ in _REPORTED_BY_HOUSE_RULES:
@@ -73,6 +74,7 @@ _REPORTED_BY_HOUSE_RULES = {"DuplicateOperationIDError", "UnresolvableParameterE
 
 
 def _validator_class(version: str) -> Any:
+    validators: Any
     try:  # the Rust companion gives the same findings about 30 times faster
         import openapi_spec_validator_rs as validators
     except ImportError:
