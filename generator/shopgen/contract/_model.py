@@ -392,6 +392,48 @@ class Contract:
         for pointer, schema in self._root_schemas():
             yield from _walk_schema(schema, pointer)
 
+    @cached_property
+    def schemas(self) -> tuple[SchemaNode, ...]:
+        """`iter_schemas()` walked once and kept: several rules read every schema."""
+        return tuple(self.iter_schemas())
+
+    def schema_types(self, schema: Any, _depth: int = 0) -> set[str]:
+        """The JSON types a schema admits: refs followed, allOf merged, anyOf/oneOf joined.
+
+        `nullable: true` (OpenAPI 3.0) adds `"null"`, as `type: [integer, "null"]` does in 3.1.
+        An empty set means the schema does not say.
+        """
+        node = self.deref(schema)
+        if not isinstance(node, dict) or _depth > 32:
+            return set()
+        types = self.schema_view(node)[2]
+        if node.get("nullable") is True:
+            types.add("null")
+        for keyword in ("anyOf", "oneOf"):
+            members = node.get(keyword)
+            if isinstance(members, list):
+                for member in members:
+                    types |= self.schema_types(member, _depth + 1)
+        return types
+
+    def property_schemas(self, schema: Any, name: str, _depth: int = 0) -> list[Any]:
+        """Every subschema that constrains property `name`: refs followed, across `allOf`.
+
+        `schema_view` keeps the first declaration of a property; an envelope whose `data: {}`
+        is narrowed by a later `allOf` member needs all of them.
+        """
+        node = self.deref(schema)
+        if not isinstance(node, dict) or _depth > 32:
+            return []
+        found = []
+        properties = node.get("properties")
+        if isinstance(properties, dict) and name in properties:
+            found.append(properties[name])
+        members = node.get("allOf")
+        for member in members if isinstance(members, list) else []:
+            found += self.property_schemas(member, name, _depth + 1)
+        return found
+
     def _root_schemas(self) -> Iterator[tuple[str, Any]]:
         for name, schema in self.components("schemas").items():
             yield join_pointer(["components", "schemas", str(name)]), schema
@@ -471,8 +513,13 @@ def _walk_schema(root: Any, root_pointer: str, name: str | None = None) -> Itera
                 stack.extend(
                     (
                         member,
-                        join_pointer([*_split(pointer), keyword, str(key)]),
+                        f"{pointer}/{keyword}/{_escape(str(key))}",
                         str(key) if is_props else None,
                     )
                     for key, member in members.items()
                 )
+
+
+def _escape(part: str) -> str:
+    """One JSON pointer segment; re-splitting the parent pointer for each child is quadratic."""
+    return part.replace("~", "~0").replace("/", "~1") if "~" in part or "/" in part else part

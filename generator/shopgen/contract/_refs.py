@@ -54,7 +54,7 @@ class References:
         pending: list[tuple[Source, str]] = [(source, key)]
         while pending:
             current, current_key = pending.pop()
-            for holder, pointer in _ref_holders(current.document):
+            for holder, pointer in current.index.ref_holders:
                 ref = holder["$ref"]
                 target = self._normalise(ref, current_key, current, pointer)
                 if target is None:
@@ -158,7 +158,7 @@ class References:
     def check_targets(self) -> None:
         """Record a problem for every reference that points at nothing or only at itself."""
         for source in [self.main, *self.files.values()]:
-            for holder, pointer in _ref_holders(source.document):
+            for holder, pointer in source.index.ref_holders:
                 ref = holder["$ref"]
                 if ref == REFUSED:
                     continue
@@ -199,36 +199,3 @@ def _normpath(path: PurePosixPath) -> PurePosixPath | None:
         else:
             parts.append(part)
     return PurePosixPath(*parts) if parts else None
-
-
-def _ref_holders(document: Any) -> list[tuple[dict[str, Any], str]]:
-    """Every mapping that has a `$ref` key, with its pointer; iterative and alias-safe."""
-    found: list[tuple[dict[str, Any], str]] = []
-    stack: list[tuple[Any, str]] = [(document, "")]
-    seen: set[int] = set()
-    while stack:
-        node, pointer = stack.pop()
-        if isinstance(node, dict):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            if "$ref" in node:
-                found.append((node, pointer))
-            for key, value in node.items():
-                if isinstance(value, dict | list):
-                    stack.append((value, f"{pointer}/{_escape(key)}"))
-        elif isinstance(node, list):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            for index, value in enumerate(node):
-                if isinstance(value, dict | list):
-                    stack.append((value, f"{pointer}/{index}"))
-    return found
-
-
-def _escape(key: Any) -> str:
-    text = str(key)
-    if "~" in text or "/" in text:
-        return text.replace("~", "~0").replace("/", "~1")
-    return text

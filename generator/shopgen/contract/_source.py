@@ -19,6 +19,7 @@ import yaml
 
 from shopgen.errors import UserError
 
+from ._index import DocumentIndex, TooDeep, index_document
 from ._pointer import split_pointer
 
 __all__ = ["MAX_ALIAS_NODES", "MAX_BYTES", "MAX_DEPTH", "Source", "read_source"]
@@ -43,6 +44,7 @@ class Source:
     format: Format
     document: Any
     sha256: str
+    index: DocumentIndex = field(repr=False)
     _positions: dict[str, Position] = field(default_factory=dict, repr=False)
 
     def locate(self, pointer: str) -> Position:
@@ -129,8 +131,18 @@ def parse_source(path: Path, data: bytes) -> Source:
     sha256 = hashlib.sha256(data).hexdigest()
     fmt: Format = "json" if text.lstrip()[:1] in ("{", "[") else "yaml"
     document = _parse_json(path, text) if fmt == "json" else _parse_yaml(path, text)
-    _check_shape(path, document)
-    return Source(path=path, text=text, format=fmt, document=document, sha256=sha256)
+    if not isinstance(document, dict):
+        kind = "a list" if isinstance(document, list) else f"a {type(document).__name__}"
+        raise UserError(
+            f"top level is {kind}; an OpenAPI document is a mapping", path=path, line=1, column=1
+        )
+    try:
+        index = index_document(document, MAX_DEPTH)
+    except TooDeep:
+        raise UserError(
+            f"nesting is deeper than {MAX_DEPTH} levels", path=path, line=1, column=1
+        ) from None
+    return Source(path=path, text=text, format=fmt, document=document, sha256=sha256, index=index)
 
 
 def _offset_position(data: bytes, offset: int) -> Position:
@@ -272,40 +284,3 @@ def _parse_yaml_reference(path: Path, text: str) -> Any:
         ) from None
     finally:
         loader.dispose()
-
-
-def _check_shape(path: Path, document: Any) -> None:
-    if not isinstance(document, dict):
-        kind = "a list" if isinstance(document, list) else f"a {type(document).__name__}"
-        raise UserError(
-            f"top level is {kind}; an OpenAPI document is a mapping", path=path, line=1, column=1
-        )
-    depth = _depth(document, MAX_DEPTH)
-    if depth > MAX_DEPTH:
-        raise UserError(f"nesting is deeper than {MAX_DEPTH} levels", path=path, line=1, column=1)
-
-
-def _depth(root: Any, limit: int) -> int:
-    """The nesting depth, iteratively (a recursive walk would itself overflow)."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(root, 1)]
-    seen: set[int] = set()
-    while stack:
-        node, depth = stack.pop()
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                return deepest
-        if isinstance(node, dict):
-            if id(node) in seen:  # shared by aliases: its depth below is already known
-                continue
-            seen.add(id(node))
-            stack.extend(
-                (child, depth + 1) for child in node.values() if isinstance(child, dict | list)
-            )
-        elif isinstance(node, list):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.extend((child, depth + 1) for child in node if isinstance(child, dict | list))
-    return deepest

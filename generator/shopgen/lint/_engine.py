@@ -14,8 +14,6 @@ from ._ruleset import Ruleset, load_ruleset
 
 __all__ = ["lint_contract", "run"]
 
-IGNORE_KEY = "x-shopgen-ignore"
-
 
 def run(path: str | Path, *, ruleset: Path | None = None) -> Report:
     """Lint the contract at `path` with a ruleset file (default: the house rules)."""
@@ -27,7 +25,7 @@ def run(path: str | Path, *, ruleset: Path | None = None) -> Report:
 def lint_contract(contract: Contract, ruleset: Ruleset | None = None) -> Report:
     """Lint an already loaded contract."""
     ruleset = ruleset if ruleset is not None else load_ruleset()
-    scopes = _ignore_scopes(contract.document)
+    scopes = contract.source.index.ignore_scopes
     raw: list[tuple[str, Severity, Problem]] = []
     for rule, severity in ruleset.enabled():
         for problem in rule.check(contract):
@@ -40,31 +38,7 @@ def lint_contract(contract: Contract, ruleset: Ruleset | None = None) -> Report:
     )
 
 
-def _ignore_scopes(document: Any) -> dict[tuple[str, ...], set[str]]:
-    """Pointers (as parts) of every node carrying `x-shopgen-ignore`, with the rules it names."""
-    scopes: dict[tuple[str, ...], set[str]] = {}
-    stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
-    seen: set[int] = set()
-    while stack:
-        node, path = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, dict):
-            ignored = node.get(IGNORE_KEY)
-            if isinstance(ignored, list):
-                scopes[path] = {str(rule_id) for rule_id in ignored}
-            for key, value in node.items():
-                if isinstance(value, dict | list):
-                    stack.append((value, (*path, str(key))))
-        elif isinstance(node, list):
-            for index, value in enumerate(node):
-                if isinstance(value, dict | list):
-                    stack.append((value, (*path, str(index))))
-    return scopes
-
-
-def _ignored(rule_id: str, pointer: str, scopes: dict[tuple[str, ...], set[str]]) -> bool:
+def _ignored(rule_id: str, pointer: str, scopes: dict[tuple[str, ...], frozenset[str]]) -> bool:
     if not scopes:
         return False
     parts = tuple(split_pointer(pointer))
