@@ -225,8 +225,18 @@ class Contract:
         """A contract from an in-memory document (tests, generated contracts)."""
         import json
 
+        from ._index import index_document
+        from ._source import MAX_DEPTH
+
         text = json.dumps(document, indent=2)
-        source = Source(path=Path(path), text=text, format="json", document=document, sha256="")
+        source = Source(
+            path=Path(path),
+            text=text,
+            format="json",
+            document=document,
+            sha256="",
+            index=index_document(document, MAX_DEPTH),
+        )
         return cls(source)
 
     # -- the document ------------------------------------------------------------------------
