@@ -1,0 +1,93 @@
+"""`shopgen new`: a contract and a few answers become a runnable shop API project.
+
+    project = render.new(None, output_dir=Path("."), no_input=True, overrides={}, force=False,
+                         skip_lint=False)
+
+The contract is loaded and linted, the answers are asked and checked, the project is
+rendered into a staging directory beside the target and moved into place only when whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shopgen.contract import Contract, load_contract
+from shopgen.errors import LintFailed
+from shopgen.resources import bundled_contract, template_dir
+
+from ._answers import Answers, ask, read_questions
+from ._bake import bake
+from ._context import ProjectContext, build_context
+from ._manifest import ANSWERS_FILE, GENERATED_FILES, HEADER, Manifest
+from ._placement import check_target, place, staging_dir
+
+__all__ = [
+    "ANSWERS_FILE",
+    "GENERATED_FILES",
+    "HEADER",
+    "Answers",
+    "Manifest",
+    "ProjectContext",
+    "new",
+]
+
+_SHOWN_FINDINGS = 3
+
+
+def new(
+    contract: Path | None,
+    *,
+    output_dir: Path,
+    no_input: bool,
+    overrides: dict[str, str],
+    force: bool,
+    skip_lint: bool,
+    format_code: bool = True,
+) -> Path:
+    """Generate a project from `contract` (default: the bundled one) under `output_dir`.
+
+    Returns the project directory. Raises `UserError` for a bad contract, answer or target
+    and `LintFailed` when the contract has lint errors (unless `skip_lint`); in every failure
+    nothing is left on disk. `format_code=False` skips running ruff on the output.
+    """
+    path = contract if contract is not None else bundled_contract()
+    loaded = load_contract(path)
+    if not skip_lint:
+        _lint(loaded)
+    template = template_dir()
+    questions = read_questions(template)
+    answers = ask(questions, overrides, no_input=no_input)
+    output_dir = output_dir.absolute()
+    target = output_dir / answers.project_slug
+    check_target(target, force=force)
+    context = build_context(loaded.document, answers)
+    contract_bytes = loaded.path.read_bytes()
+    with staging_dir(output_dir) as staging:
+        rendered = bake(
+            template,
+            questions,
+            context,
+            contract_bytes=contract_bytes,
+            contract_sha256=loaded.sha256,
+            into=staging,
+            format_code=format_code,
+        )
+        place(rendered, target)
+    return target
+
+
+def _lint(contract: Contract) -> None:
+    from shopgen import lint
+
+    errors = lint.lint_contract(contract).errors
+    if errors:
+        shown = "; ".join(
+            f"{f.line}:{f.column}: {f.message} [{f.rule}]" for f in errors[:_SHOWN_FINDINGS]
+        )
+        hidden = len(errors) - _SHOWN_FINDINGS
+        more = f" (and {hidden} more)" if hidden > 0 else ""
+        raise LintFailed(
+            f"the contract has {len(errors)} lint error(s), nothing generated: {shown}{more}; "
+            "run `shopgen lint` for all, or pass --skip-lint",
+            path=contract.path,
+        )

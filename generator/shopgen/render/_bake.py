@@ -1,0 +1,146 @@
+"""Rendering a project into a directory: cookiecutter for the template, Python for the rest."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._context import ProjectContext
+from ._manifest import ANSWERS_FILE, CONTRACT_COPY, HEADER, build_manifest
+from ._schemas import generate_models
+
+__all__ = ["bake"]
+
+
+def bake(
+    template: Path,
+    questions: dict[str, Any],
+    context: ProjectContext,
+    *,
+    contract_bytes: bytes,
+    contract_sha256: str,
+    into: Path,
+    format_code: bool = True,
+) -> Path:
+    """Render the project under `into` and return its directory.
+
+    Cookiecutter's lower-level API is used on purpose: `cookiecutter()` reads the user's
+    config and writes replay files under the home directory. Prompting happened already,
+    `.shopgen.yaml` is this project's replay file.
+    """
+    from cookiecutter.generate import generate_files
+
+    variables: OrderedDict[str, Any] = OrderedDict(
+        (k, v) for k, v in questions.items() if k.startswith("_") and k != "__prompts__"
+    )
+    variables.update(context.answers.as_context())
+    variables["_shopgen"] = context
+    variables["_template"] = str(template)
+    project = Path(
+        generate_files(
+            repo_dir=str(template),
+            context={"cookiecutter": variables},
+            output_dir=str(into),
+            overwrite_if_exists=False,
+            accept_hooks=True,
+        )
+    )
+    _write_python_made(template, project, context, contract_bytes)
+    if format_code:
+        format_python(project)
+    _write_answers(project, context, contract_sha256)
+    return project
+
+
+def _write_python_made(
+    template: Path, project: Path, context: ProjectContext, contract_bytes: bytes
+) -> None:
+    (project / CONTRACT_COPY).parent.mkdir(parents=True, exist_ok=True)
+    (project / CONTRACT_COPY).write_bytes(contract_bytes)
+    document = yaml.safe_load(contract_bytes)
+    (project / "app/api/schemas.py").write_text(
+        generate_models(document, context.inline_bodies, HEADER), encoding="utf-8"
+    )
+    _write_stubs(template, project, context)
+    env_file = project / ".env"
+    env_file.write_text(_dotenv(context), encoding="utf-8")
+    env_file.chmod(0o600)
+
+
+def _write_stubs(template: Path, project: Path, context: ProjectContext) -> None:
+    """One handler stub per operation no domain package implements, in the user's zone."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(
+        loader=FileSystemLoader(str(template / "partials")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    stub = env.get_template("custom_handler.py.jinja")
+    for op in context.custom:
+        target = project / "app" / "custom" / f"{op.function_name}.py"
+        target.write_text(stub.render(op=op, ctx=context), encoding="utf-8")
+
+
+def _dotenv(context: ProjectContext) -> str:
+    """The local `.env`: this project's own secrets, made now, never a fixed default."""
+    database = "sqlite+aiosqlite:///./shop.db"
+    if context.answers.database == "postgresql":
+        slug = context.answers.project_slug.replace("-", "_")
+        database = f"postgresql+asyncpg://shop:shop@127.0.0.1:5432/{slug}"
+    return (
+        "# Local settings for development; never commit this file (see .env.example).\n"
+        "ENVIRONMENT=development\n"
+        f"DATABASE_URL={database}\n"
+        f"JWT_SECRET={secrets.token_urlsafe(48)}\n"
+        "FIRST_SUPERUSER_EMAIL=admin@example.com\n"
+        f"FIRST_SUPERUSER_PASSWORD={secrets.token_urlsafe(18)}\n"
+    )
+
+
+def _write_answers(project: Path, context: ProjectContext, contract_sha256: str) -> None:
+    manifest = build_manifest(project)
+    state = {
+        "shopgen_version": context.shopgen_version,
+        "contract": {"path": CONTRACT_COPY, "sha256": contract_sha256},
+        "answers": context.answers.as_context(),
+        "files": manifest.as_dict(),
+    }
+    text = "# shopgen's record of how this project was made; `shopgen update` reads it.\n"
+    text += yaml.safe_dump(state, sort_keys=False, allow_unicode=True)
+    (project / ANSWERS_FILE).write_text(text, encoding="utf-8")
+
+
+def _ruff() -> str | None:
+    found = shutil.which("ruff")
+    if found:
+        return found
+    candidate = Path(sys.executable).with_name("ruff")
+    return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
+
+
+def format_python(project: Path) -> bool:
+    """Format the project's Python with ruff when it is installed; the output is already
+    close to ruff's style, so without ruff it is left as rendered."""
+    ruff = _ruff()
+    if ruff is None:
+        return False
+    for args in (["check", "--fix-only", "--select", "I"], ["format"]):
+        subprocess.run(
+            [ruff, *args, "--no-cache", "--quiet", "."],
+            cwd=project,
+            capture_output=True,
+            check=False,
+        )
+    return True

@@ -1,0 +1,101 @@
+"""Everything the template prints, computed from the contract and the answers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shopgen import __version__
+
+from ._answers import Answers
+from ._operations import DOMAIN_OPERATIONS, Operation, collect_operations, inline_bodies
+
+__all__ = ["ProjectContext", "build_context"]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectContext:
+    """The typed `_shopgen` variable of the template."""
+
+    answers: Answers
+    operations: tuple[Operation, ...]
+    domains: tuple[str, ...]
+    inline_bodies: Mapping[str, Any]
+    api_title: str
+    api_version: str
+    shopgen_version: str
+    toml_description: str
+    toml_author: str
+    distribution: str
+
+    @property
+    def custom(self) -> tuple[Operation, ...]:
+        return tuple(op for op in self.operations if op.custom)
+
+    @property
+    def unimplemented(self) -> tuple[Operation, ...]:
+        """Operations answering 501 until someone writes them: pending and custom."""
+        return tuple(op for op in self.operations if op.domain is None)
+
+    @property
+    def with_params(self) -> tuple[Operation, ...]:
+        return tuple(op for op in self.operations if op.params)
+
+    @property
+    def schema_imports(self) -> tuple[str, ...]:
+        names = {op.body_model for op in self.operations if op.body_model}
+        names |= {op.data_model for op in self.operations if op.data_model}
+        return tuple(sorted(n for n in names if n))
+
+    @property
+    def needs_literal(self) -> bool:
+        return any(p.literal_alias for op in self.operations for p in op.params)
+
+    @property
+    def param_markers(self) -> tuple[str, ...]:
+        kinds = {p.marker.split("(", 1)[0] for op in self.operations for p in op.params}
+        return tuple(sorted(kinds))
+
+    @property
+    def handler_imports(self) -> tuple[str, ...]:
+        """The first-party imports of app/api/handlers.py, sorted as ruff's isort sorts them."""
+        lines = {f"app.{d}": f"from app.{d} import handlers as {d}" for d in self.domains}
+        names = sorted(op.function_name for op in self.custom)
+        if names:
+            line = f"from app.custom import {', '.join(names)}"
+            if len(line) > 100:
+                inner = "".join(f"    {name},\n" for name in names)
+                line = f"from app.custom import (\n{inner})"
+            lines["app.custom"] = line
+        return tuple(lines[module] for module in sorted(lines))
+
+    def implements(self, operation_id: str) -> bool:
+        return any(op.operation_id == operation_id and op.domain for op in self.operations)
+
+
+def build_context(document: Mapping[str, Any], answers: Answers) -> ProjectContext:
+    bodies = {f"{_prefix(op_id)}Body": schema for op_id, schema in inline_bodies(document).items()}
+    body_names = {op_id: f"{_prefix(op_id)}Body" for op_id in inline_bodies(document)}
+    operations = collect_operations(document, body_names)
+    info = document.get("info") if isinstance(document.get("info"), Mapping) else {}
+    assert isinstance(info, Mapping)
+    return ProjectContext(
+        answers=answers,
+        operations=operations,
+        domains=tuple(sorted(DOMAIN_OPERATIONS)),
+        inline_bodies=bodies,
+        api_title=str(info.get("title") or answers.project_name),
+        api_version=str(info.get("version") or "0.1.0"),
+        shopgen_version=__version__,
+        toml_description=json.dumps(answers.description, ensure_ascii=False),
+        toml_author=json.dumps(answers.author, ensure_ascii=False),
+        distribution=answers.project_slug,
+    )
+
+
+def _prefix(operation_id: str) -> str:
+    from ._operations import pascal_case
+
+    return pascal_case(operation_id)

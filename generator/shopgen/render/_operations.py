@@ -1,0 +1,385 @@
+"""The contract's operations as the template needs them: names, routes, typed inputs.
+
+Python decides every name, annotation and default here; the template only prints them.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from shopgen.errors import UserError
+
+__all__ = [
+    "DOMAIN_OPERATIONS",
+    "PENDING_OPERATIONS",
+    "Operation",
+    "Param",
+    "collect_operations",
+    "snake_case",
+]
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+_METHODS: tuple[str, ...] = ("get", "post", "put", "patch", "delete", "head", "options")
+
+# Which domain package of the template implements which canonical operation. The next
+# domain packages (orders, stock, payments, webhooks) move their ids from PENDING into here.
+DOMAIN_OPERATIONS: Mapping[str, frozenset[str]] = {
+    "health": frozenset({"getHealth"}),
+    "products": frozenset(
+        {
+            "listProducts",
+            "createProduct",
+            "getProduct",
+            "replaceProduct",
+            "updateProduct",
+            "deleteProduct",
+        }
+    ),
+    "auth": frozenset(
+        {"registerUser", "createToken", "refreshToken", "getCurrentUser", "createWechatSession"}
+    ),
+}
+
+# Canonical operations the template will implement but does not yet: they answer 501 from
+# the binding layer rather than from a stub in the user's zone.
+PENDING_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "createOrder",
+        "listOrders",
+        "getOrder",
+        "cancelOrder",
+        "createPayment",
+        "getPayment",
+        "receiveWechatPayNotification",
+        "receiveShopifyWebhook",
+    }
+)
+
+_SCALARS: Mapping[str, str] = {
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "string": "str",
+}
+_CONSTRAINTS: tuple[tuple[str, str], ...] = (
+    ("minimum", "ge"),
+    ("maximum", "le"),
+    ("exclusiveMinimum", "gt"),
+    ("exclusiveMaximum", "lt"),
+    ("minLength", "min_length"),
+    ("maxLength", "max_length"),
+    ("pattern", "pattern"),
+)
+_LINE_LENGTH = 100
+_LOCATIONS: Mapping[str, str] = {"path": "Path", "query": "Query", "header": "Header"}
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One path, query or header parameter, ready to print as a dataclass field."""
+
+    name: str
+    wire_name: str
+    location: str
+    annotation: str
+    default: str | None
+    marker: str
+    literal_alias: str | None = None
+    literal_values: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One contract operation and how the generated service binds it."""
+
+    operation_id: str
+    method: HttpMethod
+    path: str
+    status_code: int
+    summary: str
+    tags: tuple[str, ...]
+    function_name: str
+    class_prefix: str
+    params: tuple[Param, ...] = ()
+    body_model: str | None = None
+    data_model: str | None = None
+    public: bool = False
+    domain: str | None = None
+    pending: bool = False
+
+    @property
+    def literals(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.literal_alias)
+
+    @property
+    def id_literal(self) -> str:
+        return _py_repr(self.operation_id)
+
+    @property
+    def path_literal(self) -> str:
+        return _py_repr(self.path)
+
+    @property
+    def table_entry(self) -> str:
+        """`Operation(...)` as ruff would format it inside the OPERATIONS tuple."""
+        args = [self.id_literal, f'"{self.method}"', self.path_literal, str(self.status_code)]
+        line = f"    Operation({', '.join(args)}),"
+        if len(line) <= _LINE_LENGTH:
+            return line
+        inner = "".join(f"        {arg},\n" for arg in args)
+        return f"    Operation(\n{inner}    ),"
+
+    @property
+    def custom(self) -> bool:
+        """Neither a domain package nor a coming one implements it: a stub in app/custom/."""
+        return self.domain is None and not self.pending
+
+    @property
+    def params_class(self) -> str | None:
+        return f"{self.class_prefix}Params" if self.params else None
+
+    @property
+    def required_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.required)
+
+    @property
+    def optional_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if not p.required)
+
+
+def snake_case(name: str) -> str:
+    """`listProducts` → `list_products`, `Idempotency-Key` → `idempotency_key`."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+    if not name or name[0].isdigit():
+        name = f"p_{name}"
+    if keyword.iskeyword(name) or name in {"params", "body", "self"}:
+        name += "_"
+    return name
+
+
+def pascal_case(name: str) -> str:
+    words = re.split(r"[^0-9a-zA-Z]+|(?<=[a-z0-9])(?=[A-Z])", name)
+    return "".join(word[:1].upper() + word[1:] for word in words if word)
+
+
+def _resolve(document: Mapping[str, Any], node: Any, seen: frozenset[str] = frozenset()) -> Any:
+    """Follow local `$ref`s to the node they name; other refs stay as they are."""
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            return node
+        seen = seen | {ref}
+        target: Any = document
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, Mapping) or part not in target:
+                raise UserError(f"$ref `{ref}` points at nothing")
+            target = target[part]
+        node = target
+    return node
+
+
+def _ref_name(node: Any) -> str | None:
+    if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref: str = node["$ref"]
+        if ref.startswith("#/components/schemas/"):
+            return pascal_case(ref.rsplit("/", 1)[1])
+    return None
+
+
+def _literal(values: list[Any]) -> str:
+    return "Literal[" + ", ".join(_py_repr(v) for v in values) + "]"
+
+
+def _py_repr(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def _annotation(document: Mapping[str, Any], schema: Any) -> tuple[str, bool]:
+    """A Python annotation for a parameter schema, and whether it admits null."""
+    schema = _resolve(document, schema) if schema is not None else {}
+    if not isinstance(schema, Mapping):
+        return "str", False
+    types = schema.get("type", "string")
+    nullable = bool(schema.get("nullable"))
+    if isinstance(types, list):
+        nullable = nullable or "null" in types
+        concrete = [t for t in types if t != "null"]
+        types = concrete[0] if concrete else "string"
+    if "enum" in schema:
+        values = [v for v in schema["enum"] if v is not None]
+        return _literal(values), nullable or None in schema["enum"]
+    if types == "array":
+        inner, _ = _annotation(document, schema.get("items"))
+        return f"list[{inner}]", nullable
+    return _SCALARS.get(str(types), "str"), nullable
+
+
+def _marker(location: str, schema: Mapping[str, Any], alias: str | None) -> str:
+    args = [f"alias={_py_repr(alias)}"] if alias else []
+    for key, arg in _CONSTRAINTS:
+        if key in schema and not isinstance(schema[key], bool):
+            args.append(f"{arg}={_py_repr(schema[key])}")
+    return f"{_LOCATIONS[location]}({', '.join(args)})"
+
+
+def _param(document: Mapping[str, Any], raw: Any, prefix: str) -> Param | None:
+    spec = _resolve(document, raw)
+    if not isinstance(spec, Mapping) or spec.get("in") not in _LOCATIONS:
+        return None  # cookie parameters and broken refs are left to the linter
+    wire = str(spec["name"])
+    location = str(spec["in"])
+    schema = _resolve(document, spec.get("schema")) or {}
+    annotation, nullable = _annotation(document, schema)
+    name = snake_case(wire)
+    literal_alias: str | None = None
+    literal_values: tuple[str, ...] = ()
+    if annotation.startswith("Literal["):
+        literal_alias = prefix + pascal_case(name)
+        literal_values = tuple(_py_repr(v) for v in schema["enum"] if v is not None)
+        annotation = literal_alias
+    if location == "header":
+        alias = None if name.replace("_", "-") == wire.lower() else wire
+    else:
+        alias = None if name == wire else wire
+    required = bool(spec.get("required")) or location == "path"
+    default: str | None = None
+    if not required:
+        if "default" in schema and schema["default"] is not None:
+            default = _py_repr(schema["default"])
+        else:
+            default = "None"
+            nullable = True
+    if nullable:
+        annotation += " | None"
+    marker = _marker(location, schema, alias)
+    return Param(
+        name,
+        wire,
+        location,
+        f"Annotated[{annotation}, {marker}]",
+        default,
+        marker,
+        literal_alias,
+        literal_values,
+    )
+
+
+def _json_schema(document: Mapping[str, Any], holder: Any) -> Any:
+    holder = _resolve(document, holder)
+    if not isinstance(holder, Mapping):
+        return None
+    content = holder.get("content") or {}
+    for media, entry in content.items():
+        if media == "application/json" or media.endswith("+json"):
+            return entry.get("schema") if isinstance(entry, Mapping) else None
+    return None
+
+
+def _data_model(document: Mapping[str, Any], schema: Any) -> str | None:
+    """The model of `data` inside an enveloped response, when it is a named schema."""
+    node = _resolve(document, schema)
+    if not isinstance(node, Mapping):
+        return None
+    members = [node, *(_resolve(document, m) for m in node.get("allOf", ()))]
+    for member in members:
+        props = member.get("properties") if isinstance(member, Mapping) else None
+        if isinstance(props, Mapping) and "data" in props:
+            return _ref_name(props["data"])
+    return None
+
+
+def _success(document: Mapping[str, Any], responses: Mapping[str, Any]) -> tuple[int, Any]:
+    for code in sorted(str(c) for c in responses):
+        if code.isdigit() and code.startswith("2"):
+            return int(code), _json_schema(document, responses[code])
+    return 200, None
+
+
+def _iter_raw(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any], Any]]:
+    paths = document.get("paths") or {}
+    for path, item in paths.items():
+        item = _resolve(document, item)
+        if not isinstance(item, Mapping):
+            continue
+        for method in _METHODS:
+            op = item.get(method)
+            if isinstance(op, Mapping):
+                yield str(path), method, op, item.get("parameters") or []
+
+
+def collect_operations(
+    document: Mapping[str, Any], body_names: Mapping[str, str]
+) -> tuple[Operation, ...]:
+    """Every operation of the contract, in document order.
+
+    `body_names` maps an operationId with an inline request body schema to the model name
+    under which that schema was hoisted into the generated schemas.
+    """
+    domains = {op_id: name for name, ids in DOMAIN_OPERATIONS.items() for op_id in ids}
+    root_security = document.get("security") or []
+    operations: list[Operation] = []
+    seen: set[str] = set()
+    for path, method, op, shared in _iter_raw(document):
+        op_id = op.get("operationId")
+        if not isinstance(op_id, str) or not op_id:
+            raise UserError(f"operation `{method.upper()} {path}` has no operationId")
+        if op_id in seen:
+            raise UserError(f"operationId `{op_id}` is used twice")
+        seen.add(op_id)
+        declared: dict[tuple[str, str], Param] = {}
+        prefix = pascal_case(op_id)
+        for raw in [*shared, *(op.get("parameters") or [])]:
+            param = _param(document, raw, prefix)
+            if param is not None:
+                declared[param.location, param.wire_name] = param
+        params = tuple(declared.values())
+        if len({p.name for p in params}) != len(params):
+            raise UserError(f"operation `{op_id}` has parameters whose Python names collide")
+        body_schema = _json_schema(document, op.get("requestBody"))
+        body_model = _ref_name(body_schema) or body_names.get(op_id)
+        status_code, success_schema = _success(document, op.get("responses") or {})
+        security = op.get("security", root_security)
+        operations.append(
+            Operation(
+                operation_id=op_id,
+                method=method.upper(),  # type: ignore[arg-type]
+                path=path,
+                status_code=status_code,
+                summary=str(op.get("summary") or op_id).strip().replace("\n", " "),
+                tags=tuple(str(t) for t in op.get("tags") or ()),
+                function_name=snake_case(op_id),
+                class_prefix=prefix,
+                params=params,
+                body_model=body_model,
+                data_model=_data_model(document, success_schema),
+                public=not security,
+                domain=domains.get(op_id),
+                pending=op_id in PENDING_OPERATIONS,
+            )
+        )
+    return tuple(operations)
+
+
+def inline_bodies(document: Mapping[str, Any]) -> dict[str, Any]:
+    """Inline request-body schemas by the model name they get: `<OperationId>Body`."""
+    found: dict[str, Any] = {}
+    for _path, _method, op, _shared in _iter_raw(document):
+        schema = _json_schema(document, op.get("requestBody"))
+        if isinstance(schema, Mapping) and _ref_name(schema) is None and "$ref" not in schema:
+            op_id = op.get("operationId")
+            if isinstance(op_id, str):
+                found[op_id] = dict(schema)
+    return found

@@ -1,0 +1,89 @@
+"""Contract schemas → pydantic v2 models, through datamodel-code-generator's library API."""
+
+from __future__ import annotations
+
+import copy
+import io
+import tokenize
+from collections.abc import Mapping
+from typing import Any
+
+from shopgen.errors import UserError
+
+__all__ = ["generate_models", "normalise_quotes"]
+
+# Formats whose pydantic types need packages the generated service does not install
+# (email-validator); they stay plain strings, checked by the service where it matters.
+_TYPE_MAPPINGS = ["email=string", "idn-email=string", "uri=string", "uri-reference=string"]
+
+
+def generate_models(
+    document: Mapping[str, Any], inline_bodies: Mapping[str, Any], header: str
+) -> str:
+    """The source of `app/api/schemas.py` for a contract."""
+    from datamodel_code_generator import (
+        DataModelType,
+        InputFileType,
+        PythonVersion,
+        generate,
+    )
+
+    doc = copy.deepcopy(dict(document))
+    components = doc.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name, schema in inline_bodies.items():
+        schemas.setdefault(name, schema)
+    # Only the schemas are wanted: drop paths so nothing is generated from operations.
+    doc["paths"] = {}
+    try:
+        source = generate(
+            doc,
+            input_file_type=InputFileType.OpenAPI,
+            output_model_type=DataModelType.PydanticV2BaseModel,
+            target_python_version=PythonVersion.PY_311,
+            use_annotated=True,
+            field_constraints=True,
+            use_union_operator=True,
+            use_standard_collections=True,
+            use_schema_description=True,
+            use_double_quotes=True,
+            enum_field_as_literal="all",
+            disable_timestamp=True,
+            type_mappings=_TYPE_MAPPINGS,
+            formatters=[],
+        )
+    except Exception as error:  # the library raises bare exceptions for bad schemas
+        raise UserError(f"cannot turn the contract's schemas into models: {error}") from None
+    if not isinstance(source, str):
+        raise UserError("the contract's schemas produced no models")
+    body = normalise_quotes(source).strip()
+    if body.startswith("#"):
+        # Drop the library's own header comment: ours says where the file comes from.
+        lines = body.splitlines()
+        while lines and (lines[0].startswith("#") or not lines[0].strip()):
+            lines.pop(0)
+        body = "\n".join(lines)
+    # Descriptions come verbatim from the contract and may run past the line length.
+    return f"{header}\n# ruff: noqa: E501\n{body}\n"
+
+
+def normalise_quotes(source: str) -> str:
+    """Rewrite single-quoted string literals as double-quoted ones, as ruff format would."""
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    out = source.splitlines(keepends=True)
+    # Replace from the end so earlier columns stay valid.
+    for tok in reversed(tokens):
+        if tok.type != tokenize.STRING or tok.start[0] != tok.end[0]:
+            continue
+        text = tok.string
+        prefix_len = len(text) - len(text.lstrip("rbuRBUfF"))
+        prefix, literal = text[:prefix_len], text[prefix_len:]
+        if not literal.startswith("'") or literal.startswith("'''"):
+            continue
+        inner = literal[1:-1]
+        if '"' in inner or "\\'" in inner:
+            continue
+        row, (start, end) = tok.start[0] - 1, (tok.start[1], tok.end[1])
+        line = out[row]
+        out[row] = line[:start] + prefix + '"' + inner + '"' + line[end:]
+    return "".join(out)

@@ -1,0 +1,75 @@
+"""Routes from the contract: every operation is bound to the handler registered for its
+operationId; an operation without a written handler answers 501 in the envelope."""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.core.errors import NotImplementedYet
+
+Handler = Callable[..., Any]
+_STUB_MARK = "__shopgen_stub__"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    status_code: int
+
+
+def stub(handler: Handler) -> Handler:
+    """Mark a handler as not written yet: its operation answers 501 until the mark goes."""
+    setattr(handler, _STUB_MARK, True)
+    return handler
+
+
+def is_stub(handler: Handler) -> bool:
+    return bool(getattr(handler, _STUB_MARK, False))
+
+
+def not_implemented(operation: Operation) -> Handler:
+    async def answer_501() -> None:
+        raise NotImplementedYet(
+            f"{operation.operation_id} is not implemented yet",
+            data={"operation_id": operation.operation_id},
+        )
+
+    answer_501.__name__ = f"not_implemented_{operation.operation_id}"
+    return answer_501
+
+
+def _route_order(operation: Operation) -> list[tuple[bool, str]]:
+    # Literal segments before parameters, so /users/me is not taken for /users/{user_id}.
+    return [(segment.startswith("{"), segment) for segment in operation.path.split("/")]
+
+
+def bind_operations(
+    router: APIRouter, operations: Iterable[Operation], handlers: Mapping[str, Handler]
+) -> None:
+    """Add one route per operation to `router`, most specific paths first."""
+    for operation in sorted(operations, key=_route_order):
+        handler = handlers.get(operation.operation_id)
+        if handler is None or is_stub(handler):
+            handler = not_implemented(operation)
+        router.add_api_route(
+            operation.path,
+            handler,
+            methods=[operation.method],
+            status_code=operation.status_code,
+            operation_id=operation.operation_id,
+        )
+
+
+def unimplemented(
+    operations: Iterable[Operation], handlers: Mapping[str, Handler]
+) -> list[Operation]:
+    """The operations that answer 501: no handler, or a stub."""
+    return [
+        op
+        for op in operations
+        if op.operation_id not in handlers or is_stub(handlers[op.operation_id])
+    ]

@@ -1,0 +1,1 @@
+"""Accounts and tokens: email and password, WeChat mini-program login, refresh rotation."""

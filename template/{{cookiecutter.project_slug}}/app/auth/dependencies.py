@@ -1,0 +1,90 @@
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.auth.models import User
+from app.auth.service import AuthService
+from app.auth.wechat import WechatClient
+from app.core.config import Settings
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, NotImplementedYet, Unauthorized
+from app.core.security import TokenCodec
+
+_bearer = HTTPBearer(auto_error=False)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_token_codec(request: Request) -> TokenCodec:
+    codec: TokenCodec = request.app.state.token_codec
+    return codec
+
+
+TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
+
+
+def get_auth_service(request: Request, session: SessionDep, codec: TokenCodecDep) -> AuthService:
+    return AuthService(session, codec, request.app.state.passwords)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+def get_wechat_client(
+    request: Request, settings: Annotated[Settings, Depends(get_settings)]
+) -> WechatClient:
+    if not settings.wechat_enabled:
+        raise NotImplementedYet("WeChat login is not configured on this server")
+    assert settings.wechat_app_id is not None and settings.wechat_app_secret is not None
+    return WechatClient(
+        request.app.state.http,
+        base_url=settings.wechat_api_base,
+        app_id=settings.wechat_app_id,
+        secret=settings.wechat_app_secret.get_secret_value(),
+    )
+
+
+WechatClientDep = Annotated[WechatClient, Depends(get_wechat_client)]
+
+
+async def get_current_user(
+    credentials: Credentials, codec: TokenCodecDep, session: SessionDep
+) -> User:
+    if credentials is None:
+        raise Unauthorized("Missing bearer token")
+    claims = codec.decode(credentials.credentials, "access")
+    user = await session.get(User, int(claims.subject))
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_current_admin(user: CurrentUser) -> User:
+    if user.role != "admin":
+        raise Forbidden("Admins only")
+    return user
+
+
+CurrentAdmin = Annotated[User, Depends(get_current_admin)]
+
+
+def get_viewer_role(credentials: Credentials, codec: TokenCodecDep) -> str | None:
+    """The role in a valid access token, if any: public reads show admins hidden products.
+    A bad token on a public read is treated as no token."""
+    if credentials is None:
+        return None
+    try:
+        return codec.decode(credentials.credentials, "access").role
+    except Unauthorized:
+        return None
+
+
+ViewerRole = Annotated[str | None, Depends(get_viewer_role)]

@@ -1,0 +1,55 @@
+"""Handlers of the account and token operations."""
+
+from pydantic import SecretStr
+
+from app.api import operations as ops
+from app.api.binding import Handler
+from app.auth.dependencies import AuthServiceDep, CurrentUser, WechatClientDep
+from app.core.envelope import Envelope, ok
+
+
+def reveal(value: SecretStr | str) -> str:
+    """The contract's `format: password` fields arrive as `SecretStr`, kept out of reprs."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+async def register_user(
+    body: ops.RegisterUserBody, auth: AuthServiceDep
+) -> Envelope[ops.RegisterUserData]:
+    password = reveal(body.password)
+    user = await auth.register(body.email, password, getattr(body, "display_name", None))
+    return ok(ops.RegisterUserData.model_validate(user, from_attributes=True))
+
+
+async def create_token(
+    body: ops.CreateTokenBody, auth: AuthServiceDep
+) -> Envelope[ops.CreateTokenData]:
+    user = await auth.authenticate(body.email, reveal(body.password))
+    return ok(await auth.issue_pair(user))
+
+
+async def refresh_token(
+    body: ops.RefreshTokenBody, auth: AuthServiceDep
+) -> Envelope[ops.RefreshTokenData]:
+    return ok(await auth.refresh(body.refresh_token))
+
+
+async def get_current_user(user: CurrentUser) -> Envelope[ops.GetCurrentUserData]:
+    return ok(ops.GetCurrentUserData.model_validate(user, from_attributes=True))
+
+
+async def create_wechat_session(
+    body: ops.CreateWechatSessionBody, wechat: WechatClientDep, auth: AuthServiceDep
+) -> Envelope[ops.CreateWechatSessionData]:
+    identity = await wechat.identify(body.js_code)
+    user = await auth.wechat_user(identity)
+    return ok(await auth.issue_pair(user))
+
+
+HANDLERS: dict[str, Handler] = {
+    "registerUser": register_user,
+    "createToken": create_token,
+    "refreshToken": refresh_token,
+    "getCurrentUser": get_current_user,
+    "createWechatSession": create_wechat_session,
+}

@@ -1,0 +1,1 @@
+"""What every domain shares: settings, database, Redis, security, the envelope and errors."""

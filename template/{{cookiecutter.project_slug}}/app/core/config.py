@@ -1,0 +1,83 @@
+"""Settings, read from the environment and `.env` (see `.env.example` for each one)."""
+
+from functools import lru_cache
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PLACEHOLDERS = frozenset({"", "changeme", "changethis", "change-me", "secret", "placeholder"})
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./shop.db"
+
+
+def is_placeholder(value: SecretStr | None) -> bool:
+    return value is None or value.get_secret_value().strip().lower() in PLACEHOLDERS
+
+
+class DatabaseSettings(BaseSettings):
+    """Just the database: what Alembic needs, without the secrets the app needs."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+
+class Settings(DatabaseSettings):
+    environment: Literal["development", "test", "production"] = "production"
+    project_name: str = "{{ cookiecutter.project_name }}"
+    version: str = "{{ cookiecutter._shopgen.api_version }}"
+
+    redis_url: str | None = None
+    redis_timeout: float = Field(default=0.5, gt=0)
+
+    jwt_secret: SecretStr | None = None
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "{{ cookiecutter.project_slug }}"
+    jwt_audience: str = "{{ cookiecutter.project_slug }}"
+    jwt_access_ttl: int = Field(default=15 * 60, gt=0, description="seconds")
+    jwt_refresh_ttl: int = Field(default=14 * 24 * 3600, gt=0, description="seconds")
+
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_timeout: float = Field(default=5.0, gt=0)
+
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
+    first_superuser_email: str | None = None
+    first_superuser_password: SecretStr | None = None
+
+    cors_origins: Annotated[list[str], NoDecode] = []
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    product_cache_ttl: float = Field(default=30.0, ge=0, description="seconds; 0 disables")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Self:
+        if self.environment == "development":
+            return self
+        if is_placeholder(self.jwt_secret):
+            raise ValueError("JWT_SECRET is empty or a placeholder; set a random value")
+        assert self.jwt_secret is not None
+        if len(self.jwt_secret.get_secret_value().encode()) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 bytes")
+        if self.first_superuser_email and is_placeholder(self.first_superuser_password):
+            raise ValueError("FIRST_SUPERUSER_PASSWORD is empty or a placeholder")
+        return self
+
+    @property
+    def wechat_enabled(self) -> bool:
+        return bool(self.wechat_app_id) and not is_placeholder(self.wechat_app_secret)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

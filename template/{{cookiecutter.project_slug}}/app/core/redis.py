@@ -1,0 +1,33 @@
+"""The optional Redis client: present only when `REDIS_URL` is set, with short timeouts so a
+slow Redis degrades an answer instead of hanging it."""
+
+from typing import Literal
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from app.core.config import Settings
+
+RedisStatus = Literal["ok", "down", "disabled"]
+
+
+def create_redis(settings: Settings) -> Redis | None:
+    if not settings.redis_url:
+        return None
+    return Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        health_check_interval=30,
+        decode_responses=False,
+    )
+
+
+async def ping(client: Redis | None) -> RedisStatus:
+    if client is None:
+        return "disabled"
+    try:
+        await client.ping()
+    except (RedisError, OSError):
+        return "down"
+    return "ok"

@@ -1,0 +1,142 @@
+"""Passwords (Argon2id) and JWTs (PyJWT, explicit algorithms, required claims)."""
+
+import asyncio
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.core.config import Settings, is_placeholder
+from app.core.errors import TokenExpired, Unauthorized
+
+logger = logging.getLogger(__name__)
+
+TokenType = Literal["access", "refresh"]
+LEEWAY_SECONDS = 10
+
+class Passwords:
+    """Argon2id hashing off the event loop. The defaults (t=3, m=64 MiB, p=4) are above
+    OWASP's floor (t=2, m=19 MiB, p=1); tests lower them through settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        hasher = Argon2Hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        self._hash = PasswordHash((hasher,))
+        self._dummy: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hash.hash, password)
+
+    async def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
+        """Whether the password matches, and a new hash when the parameters changed.
+
+        Unknown users verify against a dummy hash, so a login takes as long whether or not
+        the account exists."""
+        if password_hash is None:
+            if self._dummy is None:
+                self._dummy = await self.hash(secrets.token_urlsafe(16))
+            await asyncio.to_thread(self._hash.verify, password, self._dummy)
+            return False, None
+        return await asyncio.to_thread(self._hash.verify_and_update, password, password_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    subject: str
+    token_type: TokenType
+    jti: str
+    family: str | None
+    expires_at: datetime
+    role: str | None = None
+
+
+class TokenCodec:
+    """Issues and checks this service's JWTs."""
+
+    def __init__(self, settings: Settings) -> None:
+        secret = settings.jwt_secret
+        if is_placeholder(secret):
+            # Only reachable in development (settings refuse it elsewhere): tokens then last
+            # as long as the process.
+            logger.warning("JWT_SECRET is not set; using a random key for this process")
+            self._key = secrets.token_urlsafe(48)
+        else:
+            assert secret is not None
+            self._key = secret.get_secret_value()
+        self._algorithm = settings.jwt_algorithm
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self.access_ttl = settings.jwt_access_ttl
+        self.refresh_ttl = settings.jwt_refresh_ttl
+
+    def issue(
+        self,
+        subject: str,
+        token_type: TokenType,
+        *,
+        family: str | None = None,
+        role: str | None = None,
+    ) -> tuple[str, TokenClaims]:
+        now = datetime.now(UTC)
+        ttl = self.access_ttl if token_type == "access" else self.refresh_ttl
+        claims = TokenClaims(
+            subject=subject,
+            token_type=token_type,
+            jti=uuid.uuid4().hex,
+            family=family,
+            expires_at=now + timedelta(seconds=ttl),
+            role=role,
+        )
+        payload: dict[str, Any] = {
+            "sub": subject,
+            "iss": self._issuer,
+            "aud": self._audience,
+            "iat": now,
+            "exp": claims.expires_at,
+            "jti": claims.jti,
+            "typ": token_type,
+        }
+        if family is not None:
+            payload["fam"] = family
+        if role is not None:
+            payload["role"] = role
+        return jwt.encode(payload, self._key, algorithm=self._algorithm), claims
+
+    def decode(self, token: str, expected: TokenType) -> TokenClaims:
+        required = ["exp", "iat", "sub", "iss", "aud", "jti"]
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": required},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenExpired() from None
+        except jwt.PyJWTError:
+            raise Unauthorized() from None
+        if payload.get("typ") != expected:
+            raise Unauthorized(f"Expected a {expected} token")
+        family = payload.get("fam")
+        if expected == "refresh" and not isinstance(family, str):
+            raise Unauthorized()
+        return TokenClaims(
+            subject=payload["sub"],
+            token_type=expected,
+            jti=str(payload["jti"]),
+            family=family if isinstance(family, str) else None,
+            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+            role=payload.get("role") if isinstance(payload.get("role"), str) else None,
+        )

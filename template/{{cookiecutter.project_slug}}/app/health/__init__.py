@@ -1,0 +1,1 @@
+"""Readiness: is the database reachable, is Redis (when configured)."""

@@ -1,0 +1,94 @@
+"""The application factory: `uvicorn app.main:create_app --factory`."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.api.binding import bind_operations
+from app.api.contract import install_contract
+from app.api.handlers import HANDLERS
+from app.api.operations import OPERATIONS
+from app.auth.models import User
+from app.auth.service import AuthService
+from app.core.config import Settings, get_settings
+from app.core.db import create_engine, create_sessionmaker
+from app.core.errors import CatchUnhandled, install_error_handlers
+from app.core.metrics import install_metrics
+from app.core.redis import create_redis
+from app.core.security import Passwords, TokenCodec
+from app.products.cache import ProductCache
+
+logger = logging.getLogger("app")
+
+
+async def ensure_first_superuser(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    if not settings.first_superuser_email or settings.first_superuser_password is None:
+        return
+    email = settings.first_superuser_email.strip().lower()
+    async with app.state.sessionmaker() as session:
+        try:
+            exists = await session.scalar(select(User.id).where(User.email == email))
+        except SQLAlchemyError as error:
+            raise RuntimeError(
+                "the database is not ready; run `alembic upgrade head` first"
+            ) from error
+        if exists is None:
+            auth = AuthService(session, app.state.token_codec, app.state.passwords)
+            password = settings.first_superuser_password.get_secret_value()
+            await auth.register(email, password, "Administrator", role="admin")
+            logger.info("created the first superuser %s", email)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    engine = create_engine(settings.database_url)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.redis = create_redis(settings)
+    app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(settings.wechat_timeout))
+    try:
+        await ensure_first_superuser(app)
+        yield
+    finally:
+        await app.state.http.aclose()
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    app = FastAPI(
+        title=settings.project_name,
+        version=settings.version,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.token_codec = TokenCodec(settings)
+    app.state.passwords = Passwords(settings)
+    app.state.product_cache = ProductCache(settings.product_cache_ttl)
+    install_error_handlers(app)
+    install_contract(app)
+    install_metrics(app)
+    bind_operations(app.router, OPERATIONS, HANDLERS)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(CatchUnhandled)
+    return app

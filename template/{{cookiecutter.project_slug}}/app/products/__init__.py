@@ -1,0 +1,1 @@
+"""The catalogue: products, read by everyone, written by admins."""

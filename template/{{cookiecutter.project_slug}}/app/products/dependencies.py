@@ -1,0 +1,13 @@
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.core.db import SessionDep
+from app.products.service import ProductService
+
+
+def get_product_service(request: Request, session: SessionDep) -> ProductService:
+    return ProductService(session, request.app.state.product_cache)
+
+
+ProductServiceDep = Annotated[ProductService, Depends(get_product_service)]

@@ -1,0 +1,116 @@
+"""Fixtures: a fresh database per test, the app with test settings, clients by role.
+
+The database is SQLite in a temporary directory unless `TEST_DATABASE_URL` names another
+(e.g. `postgresql+asyncpg://...`): then every table is dropped and created per test.
+"""
+
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth import models as auth_models  # noqa: F401 - registers the tables
+from app.core.config import Settings
+from app.core.db import Base, create_engine
+from app.main import create_app
+from app.products import models as product_models  # noqa: F401 - registers the tables
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "admin-password-for-tests"
+CUSTOMER_PASSWORD = "customer-password"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.run_sync(Base.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database_url=database_url,
+        redis_url=None,
+        jwt_secret="test-secret-that-is-long-enough-for-hs256-keys",  # type: ignore[arg-type]
+        first_superuser_email=ADMIN_EMAIL,
+        first_superuser_password=ADMIN_PASSWORD,  # type: ignore[arg-type]
+        wechat_app_id="wx-test-app",
+        wechat_app_secret="wechat-test-secret",  # type: ignore[arg-type]
+        wechat_api_base="http://wechat.invalid",
+        product_cache_ttl=30,
+        # Cheap hashes keep the suite fast; production keeps the strong defaults.
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+async def _login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    response = await client.post("/api/v1/auth/tokens", json={"email": email, "password": password})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
+
+
+@pytest.fixture
+async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    return await _login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+@pytest.fixture
+async def customer_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    body = {"email": "customer@example.com", "password": CUSTOMER_PASSWORD}
+    response = await client.post("/api/v1/users", json=body)
+    assert response.status_code == 201, response.text
+    return await _login(client, body["email"], body["password"])
+
+
+@pytest.fixture
+def make_product(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> Callable[..., Any]:
+    async def make(**fields: Any) -> dict[str, Any]:
+        body = {
+            "sku": "TEA-1",
+            "title": "Longjing tea",
+            "price_cents": 16800,
+            "currency": "CNY",
+            "status": "active",
+            "stock": 5,
+            **fields,
+        }
+        response = await client.post("/api/v1/products", json=body, headers=admin_headers)
+        assert response.status_code == 201, response.text
+        product: dict[str, Any] = response.json()["data"]
+        return product
+
+    return make
