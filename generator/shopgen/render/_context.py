@@ -79,12 +79,13 @@ def build_context(document: Mapping[str, Any], answers: Answers) -> ProjectConte
     bodies = {f"{_prefix(op_id)}Body": schema for op_id, schema in inline_bodies(document).items()}
     body_names = {op_id: f"{_prefix(op_id)}Body" for op_id in inline_bodies(document)}
     operations = collect_operations(document, body_names)
+    present = {op.domain for op in operations if op.domain}
     info = document.get("info") if isinstance(document.get("info"), Mapping) else {}
     assert isinstance(info, Mapping)
     return ProjectContext(
         answers=answers,
         operations=operations,
-        domains=tuple(sorted(DOMAIN_OPERATIONS)),
+        domains=tuple(sorted(d for d in DOMAIN_OPERATIONS if d in present)),
         inline_bodies=bodies,
         api_title=str(info.get("title") or answers.project_name),
         api_version=str(info.get("version") or "0.1.0"),

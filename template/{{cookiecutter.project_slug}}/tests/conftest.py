@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.auth import models as auth_models  # noqa: F401 - registers the tables
+from app.auth.models import User
+from app.auth.service import AuthService
 from app.core.config import Settings
 from app.core.db import Base, create_engine
 from app.main import create_app
@@ -75,23 +77,26 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def _login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
-    response = await client.post("/api/v1/auth/tokens", json={"email": email, "password": password})
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
+async def _headers_for(app: FastAPI, email: str, password: str | None = None) -> dict[str, str]:
+    """A bearer token for a user, issued directly: tests of other operations do not depend on
+    the contract having the token operations."""
+    async with app.state.sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.email == email))
+        if user is None:
+            auth = AuthService(session, app.state.token_codec, app.state.passwords)
+            user = await auth.register(email, password or CUSTOMER_PASSWORD, None)
+    token, _ = app.state.token_codec.issue(str(user.id), "access", role=user.role)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
-async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
-    return await _login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+async def admin_headers(app: FastAPI) -> dict[str, str]:
+    return await _headers_for(app, ADMIN_EMAIL)
 
 
 @pytest.fixture
-async def customer_headers(client: httpx.AsyncClient) -> dict[str, str]:
-    body = {"email": "customer@example.com", "password": CUSTOMER_PASSWORD}
-    response = await client.post("/api/v1/users", json=body)
-    assert response.status_code == 201, response.text
-    return await _login(client, body["email"], body["password"])
+async def customer_headers(app: FastAPI) -> dict[str, str]:
+    return await _headers_for(app, "customer@example.com")
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@ import httpx
 import jwt
 from fastapi import FastAPI
 
+from tests.markers import requires
+
+pytestmark = requires("registerUser", "createToken", "refreshToken", "getCurrentUser")
 USERS = "/api/v1/users"
 TOKENS = "/api/v1/auth/tokens"
 REFRESH = "/api/v1/auth/tokens/refresh"

@@ -3,6 +3,8 @@
 import httpx
 from fastapi import FastAPI
 
+from tests.markers import requires
+
 
 async def test_unknown_path_is_404_in_the_envelope(client: httpx.AsyncClient) -> None:
     response = await client.get("/nowhere")
@@ -10,12 +12,14 @@ async def test_unknown_path_is_404_in_the_envelope(client: httpx.AsyncClient) ->
     assert response.json() == {"code": 40401, "data": None, "msg": "Not Found"}
 
 
+@requires("listProducts")
 async def test_wrong_method_is_405_in_the_envelope(client: httpx.AsyncClient) -> None:
     response = await client.delete("/api/v1/products")
     assert response.status_code == 405
     assert response.json()["code"] == 40501
 
 
+@requires("listProducts")
 async def test_validation_errors_list_fields(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/products", params={"limit": 1000, "page": 0})
     assert response.status_code == 422
@@ -26,6 +30,7 @@ async def test_validation_errors_list_fields(client: httpx.AsyncClient) -> None:
     assert fields == {"query.limit", "query.page"}
 
 
+@requires("createProduct")
 async def test_malformed_json_is_422_in_the_envelope(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:

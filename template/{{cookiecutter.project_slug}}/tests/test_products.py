@@ -2,7 +2,16 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from tests.markers import requires
 
+pytestmark = requires(
+    "listProducts",
+    "createProduct",
+    "getProduct",
+    "replaceProduct",
+    "updateProduct",
+    "deleteProduct",
+)
 PRODUCTS = "/api/v1/products"
 
 

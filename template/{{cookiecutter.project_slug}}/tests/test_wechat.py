@@ -9,6 +9,9 @@ from fastapi import FastAPI
 
 from app.auth.dependencies import get_wechat_client
 from app.auth.wechat import WechatClient
+from tests.markers import requires
+
+pytestmark = requires("createWechatSession", "getCurrentUser")
 
 SESSIONS = "/api/v1/auth/wechat-sessions"
 

@@ -1,5 +1,10 @@
 """Routes from the contract: every operation is bound to the handler registered for its
-operationId; an operation without a written handler answers 501 in the envelope."""
+operationId; an operation without a written handler answers 501 in the envelope.
+
+Handler modules use `from __future__ import annotations`: FastAPI resolves a handler's
+annotations only when its operation is bound, so a contract that drops an operation (and
+with it `operations.<Name>Body` and friends) still imports.
+"""
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass

@@ -1,5 +1,7 @@
 """Handlers of the account and token operations."""
 
+from __future__ import annotations
+
 from pydantic import SecretStr
 
 from app.api import operations as ops

@@ -1,6 +1,8 @@
 """Accounts and token pairs. Refresh tokens rotate: each is spent once, in one transaction
 with the issue of its successor; a spent one presented again revokes its family."""
 
+from __future__ import annotations
+
 import re
 import uuid
 

@@ -1,5 +1,7 @@
 """Handlers of the product operations: reads are public, writes need an admin."""
 
+from __future__ import annotations
+
 from app.api import operations as ops
 from app.api.binding import Handler
 from app.auth.dependencies import CurrentAdmin, ViewerRole

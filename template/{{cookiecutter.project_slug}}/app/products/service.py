@@ -4,6 +4,8 @@ Concurrent writes are last-write-wins: the contract carries no version or ETag t
 so the later PUT or PATCH replaces the earlier one.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from typing import Any
 
