@@ -15,7 +15,7 @@ import yaml
 
 from ._context import ProjectContext
 from ._manifest import ANSWERS_FILE, CONTRACT_COPY, HEADER, build_manifest
-from ._schemas import generate_models
+from ._schemas import black_format, generate_models
 
 __all__ = ["bake"]
 
@@ -54,8 +54,9 @@ def bake(
         )
     )
     _write_python_made(template, project, context, contract_bytes)
-    if format_code:
-        format_python(project)
+    if not (format_code and format_python(project)):
+        # The template is written ruff-clean; only the library's models need formatting.
+        black_format(project / "app/api/schemas.py")
     _write_answers(project, context, contract_sha256)
     return project
 

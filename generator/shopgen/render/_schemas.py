@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import io
+import sys
 import tokenize
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from shopgen.errors import UserError
 
-__all__ = ["generate_models", "normalise_quotes"]
+__all__ = ["black_format", "generate_models", "group_imports", "normalise_quotes"]
 
 # Formats whose pydantic types need packages the generated service does not install
 # (email-validator); they stay plain strings, checked by the service where it matters.
@@ -64,7 +66,39 @@ def generate_models(
             lines.pop(0)
         body = "\n".join(lines)
     # Descriptions come verbatim from the contract and may run past the line length.
-    return f"{header}\n# ruff: noqa: E501\n{body}\n"
+    return f"{header}\n# ruff: noqa: E501\n{group_imports(body)}\n"
+
+
+def group_imports(source: str) -> str:
+    """Separate the leading import block into future, standard-library and third-party groups,
+    as isort does; the library emits them without the blank lines between."""
+    lines = source.splitlines()
+    end = 0
+    while end < len(lines) and (lines[end].startswith(("from ", "import ")) or not lines[end]):
+        end += 1
+    groups: list[list[str]] = [[], [], []]
+    for line in lines[:end]:
+        if not line:
+            continue
+        module = line.split()[1].split(".")[0]
+        if module == "__future__":
+            groups[0].append(line)
+        elif module in sys.stdlib_module_names:
+            groups[1].append(line)
+        else:
+            groups[2].append(line)
+    block = "\n\n".join("\n".join(sorted(group)) for group in groups if group)
+    rest = "\n".join(lines[end:]).lstrip("\n")
+    return f"{block}\n\n\n{rest}"
+
+
+def black_format(path: Path) -> None:
+    """Format a file with black, which datamodel-code-generator always installs; its style is
+    ruff's. Used only when ruff is not at hand."""
+    import black
+
+    mode = black.Mode(line_length=100, target_versions={black.TargetVersion.PY311})
+    path.write_text(black.format_str(path.read_text(encoding="utf-8"), mode=mode), encoding="utf-8")
 
 
 def normalise_quotes(source: str) -> str:

@@ -100,9 +100,7 @@ async def customer_headers(app: FastAPI) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_product(
-    client: httpx.AsyncClient, admin_headers: dict[str, str]
-) -> Callable[..., Any]:
+def make_product(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> Callable[..., Any]:
     async def make(**fields: Any) -> dict[str, Any]:
         body = {
             "sku": "TEA-1",

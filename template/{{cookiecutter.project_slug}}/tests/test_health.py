@@ -2,7 +2,6 @@ import httpx
 import yaml
 
 from app.api.contract import CONTRACT_PATH
-
 from tests.markers import requires
 
 

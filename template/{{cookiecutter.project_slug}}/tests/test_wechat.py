@@ -57,7 +57,7 @@ async def test_first_login_creates_the_user_and_never_leaks_session_key(
         "grant_type": "authorization_code",
     }
     token = first.json()["data"]["access_token"]
-    me = (await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}))
+    me = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
     user = me.json()["data"]
     assert user["email"] is None
 

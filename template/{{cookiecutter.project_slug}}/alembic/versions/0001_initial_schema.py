@@ -60,9 +60,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
-        sa.UniqueConstraint(
-            "wechat_app_id", "wechat_openid", name=op.f("uq_users_wechat_app_id")
-        ),
+        sa.UniqueConstraint("wechat_app_id", "wechat_openid", name=op.f("uq_users_wechat_app_id")),
     )
     op.create_table(
         "refresh_tokens",

@@ -86,7 +86,9 @@ class WechatClient:
             if not isinstance(openid, str) or not openid:
                 raise UpstreamError("WeChat answered without an openid")
             unionid = payload.get("unionid")
-            return WechatIdentity(self.app_id, openid, unionid if isinstance(unionid, str) else None)
+            return WechatIdentity(
+                self.app_id, openid, unionid if isinstance(unionid, str) else None
+            )
         raise _error_for(errcode, str(payload.get("errmsg", "")))
 
 

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 TokenType = Literal["access", "refresh"]
 LEEWAY_SECONDS = 10
 
+
 class Passwords:
     """Argon2id hashing off the event loop. The defaults (t=3, m=64 MiB, p=4) are above
     OWASP's floor (t=2, m=19 MiB, p=1); tests lower them through settings."""
