@@ -1,0 +1,138 @@
+"""Generated services under uvicorn, driven over HTTP the way a client would."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from .conftest import project_env, run, serve
+from .fake_wechat import APP_ID, APP_SECRET, FakeWechat, serve_fake_wechat
+
+ADMIN = {"email": "owner@example.com", "password": "owner-password-1"}
+SECRET = "e2e-jwt-secret-" + "x" * 40
+
+
+def _migrated_env(project: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = project_env(
+        ENVIRONMENT="production",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'served.db'}",
+        JWT_SECRET=SECRET,
+        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_KIB="8192",
+        ARGON2_PARALLELISM="1",
+        LOG_LEVEL="WARNING",
+        **extra,
+    )
+    upgrade = run([sys.executable, "-m", "alembic", "upgrade", "head"], project, env)
+    assert upgrade.returncode == 0, upgrade.stderr
+    return env
+
+
+@pytest.fixture
+def wechat() -> Iterator[FakeWechat]:
+    with serve_fake_wechat() as fake:
+        yield fake
+
+
+def _bearer(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
+
+
+def test_canonical_service_flows(
+    canonical_project: Path, tmp_path: Path, wechat: FakeWechat
+) -> None:
+    env = _migrated_env(
+        canonical_project,
+        tmp_path,
+        WECHAT_APP_ID=APP_ID,
+        WECHAT_APP_SECRET=APP_SECRET,
+        WECHAT_API_BASE=wechat.base_url,
+    )
+    with serve(canonical_project, env) as http:
+        health = http.get("/api/v1/health")
+        assert health.status_code == 200
+        assert health.json()["data"] == {
+            "status": "ok",
+            "database": "ok",
+            "redis": "disabled",
+            "version": "1.0.0",
+        }
+
+        customer = {"email": "li.wei@example.com", "password": "correct-horse-battery"}
+        assert http.post("/api/v1/users", json=customer).status_code == 201
+        customer_auth = _bearer(http.post("/api/v1/auth/tokens", json=customer))
+        admin_auth = _bearer(http.post("/api/v1/auth/tokens", json=ADMIN))
+
+        product = {
+            "sku": "TEA-LJ-250",
+            "title": "西湖龙井 250g",
+            "price_cents": 16800,
+            "currency": "CNY",
+            "stock": 120,
+            "status": "active",
+            "category": "tea",
+        }
+        refused = http.post("/api/v1/products", json=product, headers=customer_auth)
+        assert refused.status_code == 403
+        created = http.post("/api/v1/products", json=product, headers=admin_auth)
+        assert created.status_code == 201, created.text
+        product_id = created.json()["data"]["id"]
+
+        listed = http.get("/api/v1/products", params={"category": "tea"}, headers=customer_auth)
+        assert listed.status_code == 200
+        assert [p["sku"] for p in listed.json()["data"]["items"]] == ["TEA-LJ-250"]
+        read = http.get(f"/api/v1/products/{product_id}")
+        assert read.json()["data"]["title"] == "西湖龙井 250g"
+
+        session = http.post("/api/v1/auth/wechat-sessions", json={"js_code": "0c3Xk1Ga1"})
+        me = http.get("/api/v1/users/me", headers=_bearer(session))
+        assert me.json()["data"]["email"] is None
+        assert "SECRET" not in session.text
+        assert wechat.requests[-1] == {
+            "appid": APP_ID,
+            "secret": APP_SECRET,
+            "js_code": "0c3Xk1Ga1",
+            "grant_type": "authorization_code",
+        }
+        used = http.post("/api/v1/auth/wechat-sessions", json={"js_code": "used-code"})
+        assert used.status_code == 401
+        assert used.json()["code"] == 40103
+
+        pending = http.post("/api/v1/orders", json={}, headers=customer_auth)
+        assert pending.status_code == 501
+        assert pending.json() == {
+            "code": 50101,
+            "data": {"operation_id": "createOrder"},
+            "msg": "createOrder is not implemented yet",
+        }
+
+        served = http.get("/openapi.json").json()
+        contract = canonical_project / "contract" / "openapi.yaml"
+        assert served == yaml.safe_load(contract.read_text(encoding="utf-8"))
+        metrics = http.get("/metrics").text
+        assert 'route="/api/v1/products"' in metrics
+
+
+def test_customised_service_serves_its_own_contract(
+    catalogue_project: Path, tmp_path: Path
+) -> None:
+    env = _migrated_env(catalogue_project, tmp_path)
+    with serve(catalogue_project, env) as http:
+        assert http.get("/api/v1/products").json()["data"]["items"] == []
+        unwritten = http.get("/api/v1/categories")
+        assert unwritten.status_code == 501
+        assert unwritten.json()["data"] == {"operation_id": "listCategories"}
+        anonymous = http.post("/api/v1/products", json={})
+        assert anonymous.status_code == 401
+        assert http.post("/api/v1/auth/tokens", json=ADMIN).status_code == 404
+        missing = http.get("/api/v1/nowhere")
+        assert missing.json() == {"code": 40401, "data": None, "msg": "Not Found"}
+        assert http.get("/openapi.json").json()["info"]["title"] == "Catalogue API"
