@@ -73,8 +73,10 @@ def _slug(value: str) -> str:
 
 
 def _database(value: str) -> Database:
-    if value == "sqlite" or value == "postgresql":
-        return value
+    if value == "sqlite":
+        return "sqlite"
+    if value == "postgresql":
+        return "postgresql"
     raise UserError(f"database `{value}` is not supported; use `sqlite` or `postgresql`")
 
 
@@ -148,9 +150,9 @@ def _prompt(
     """Cookiecutter's own prompts and default rendering, with overrides as the defaults."""
     from collections import OrderedDict
 
-    from cookiecutter.exceptions import CookiecutterException
-    from cookiecutter.generate import apply_overwrites_to_context
-    from cookiecutter.prompt import prompt_for_config
+    from cookiecutter.exceptions import CookiecutterException  # type: ignore[import-untyped]
+    from cookiecutter.generate import apply_overwrites_to_context  # type: ignore[import-untyped]
+    from cookiecutter.prompt import prompt_for_config  # type: ignore[import-untyped]
 
     variables: OrderedDict[str, Any] = OrderedDict(
         (k, v) for k, v in questions.items() if not k.startswith("_")

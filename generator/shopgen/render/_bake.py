@@ -36,7 +36,7 @@ def bake(
     config and writes replay files under the home directory. Prompting happened already,
     `.shopgen.yaml` is this project's replay file.
     """
-    from cookiecutter.generate import generate_files
+    from cookiecutter.generate import generate_files  # type: ignore[import-untyped]
 
     variables: OrderedDict[str, Any] = OrderedDict(
         (k, v) for k, v in questions.items() if k.startswith("_") and k != "__prompts__"

@@ -23,12 +23,8 @@ def generate_models(
     document: Mapping[str, Any], inline_bodies: Mapping[str, Any], header: str
 ) -> str:
     """The source of `app/api/schemas.py` for a contract."""
-    from datamodel_code_generator import (
-        DataModelType,
-        InputFileType,
-        PythonVersion,
-        generate,
-    )
+    from datamodel_code_generator import InputFileType, LiteralType, PythonVersion, generate
+    from datamodel_code_generator.enums import DataModelType
 
     doc = copy.deepcopy(dict(document))
     components = doc.setdefault("components", {})
@@ -49,7 +45,7 @@ def generate_models(
             use_standard_collections=True,
             use_schema_description=True,
             use_double_quotes=True,
-            enum_field_as_literal="all",
+            enum_field_as_literal=LiteralType.All,
             disable_timestamp=True,
             type_mappings=_TYPE_MAPPINGS,
             formatters=[],
@@ -96,8 +92,9 @@ def black_format(path: Path) -> None:
     """Format a file with black, which datamodel-code-generator always installs; its style is
     ruff's. Used only when ruff is not at hand."""
     import black
+    from black.mode import TargetVersion
 
-    mode = black.Mode(line_length=100, target_versions={black.TargetVersion.PY311})
+    mode = black.Mode(line_length=100, target_versions={TargetVersion.PY311})
     path.write_text(black.format_str(path.read_text(encoding="utf-8"), mode=mode), encoding="utf-8")
 
 
