@@ -53,27 +53,28 @@ def bake(
             accept_hooks=True,
         )
     )
-    _write_python_made(template, project, context, contract_bytes)
-    if not (format_code and format_python(project)):
-        # The template is written ruff-clean; only the library's models need formatting.
-        black_format(project / "app/api/schemas.py")
+    formatted = _write_python_made(template, project, context, contract_bytes)
+    if not (format_code and format_python(project)) and not formatted:
+        # The template is written ruff-clean; only freshly generated models need formatting.
+        schemas = project / "app/api/schemas.py"
+        schemas.write_text(black_format(schemas.read_text(encoding="utf-8")), encoding="utf-8")
     _write_answers(project, context, contract_sha256)
     return project
 
 
 def _write_python_made(
     template: Path, project: Path, context: ProjectContext, contract_bytes: bytes
-) -> None:
+) -> bool:
+    """Write what Python makes; whether the models came formatted."""
     (project / CONTRACT_COPY).parent.mkdir(parents=True, exist_ok=True)
     (project / CONTRACT_COPY).write_bytes(contract_bytes)
-    document = yaml.safe_load(contract_bytes)
-    (project / "app/api/schemas.py").write_text(
-        generate_models(document, context.inline_bodies, HEADER), encoding="utf-8"
-    )
+    models, formatted = generate_models(context.document, context.inline_bodies, HEADER)
+    (project / "app/api/schemas.py").write_text(models, encoding="utf-8")
     _write_stubs(template, project, context)
     env_file = project / ".env"
     env_file.write_text(_dotenv(context), encoding="utf-8")
     env_file.chmod(0o600)
+    return formatted
 
 
 def _write_stubs(template: Path, project: Path, context: ProjectContext) -> None:
@@ -137,11 +138,10 @@ def format_python(project: Path) -> bool:
     ruff = _ruff()
     if ruff is None:
         return False
-    for args in (["check", "--fix-only", "--select", "I"], ["format"]):
-        subprocess.run(
-            [ruff, *args, "--no-cache", "--quiet", "."],
-            cwd=project,
-            capture_output=True,
-            check=False,
-        )
+    subprocess.run(
+        [ruff, "format", "--no-cache", "--quiet", "."],
+        cwd=project,
+        capture_output=True,
+        check=False,
+    )
     return True

@@ -20,6 +20,7 @@ class ProjectContext:
     """The typed `_shopgen` variable of the template."""
 
     answers: Answers
+    document: Mapping[str, Any]
     operations: tuple[Operation, ...]
     domains: tuple[str, ...]
     inline_bodies: Mapping[str, Any]
@@ -84,6 +85,7 @@ def build_context(document: Mapping[str, Any], answers: Answers) -> ProjectConte
     assert isinstance(info, Mapping)
     return ProjectContext(
         answers=answers,
+        document=document,
         operations=operations,
         domains=tuple(sorted(d for d in DOMAIN_OPERATIONS if d in present)),
         inline_bodies=bodies,

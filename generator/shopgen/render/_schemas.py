@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
+import json
 import sys
 import tokenize
 from collections.abc import Mapping
@@ -12,17 +14,62 @@ from typing import Any
 
 from shopgen.errors import UserError
 
-__all__ = ["black_format", "generate_models", "group_imports", "normalise_quotes"]
+__all__ = [
+    "black_format",
+    "generate_models",
+    "group_imports",
+    "models_key",
+    "normalise_quotes",
+    "generate_unformatted",
+    "shipped_models_path",
+]
 
 # Formats whose pydantic types need packages the generated service does not install
 # (email-validator); they stay plain strings, checked by the service where it matters.
 _TYPE_MAPPINGS = ["email=string", "idn-email=string", "uri=string", "uri-reference=string"]
 
 
+# Relative to this file: the wheel carries it as package data.
+_MODELS_DIR = Path(__file__).resolve().parent / "_models"
+
+
+def models_key(document: Mapping[str, Any], inline_bodies: Mapping[str, Any]) -> str:
+    """What the generated models depend on: the schemas, and how they are generated."""
+    from shopgen import __version__
+
+    components = document.get("components")
+    schemas = components.get("schemas") if isinstance(components, Mapping) else None
+    material = {
+        "schemas": schemas,
+        "inline": inline_bodies,
+        "mappings": _TYPE_MAPPINGS,
+        "shopgen": __version__,
+    }
+    text = json.dumps(material, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def generate_models(
     document: Mapping[str, Any], inline_bodies: Mapping[str, Any], header: str
-) -> str:
-    """The source of `app/api/schemas.py` for a contract."""
+) -> tuple[str, bool]:
+    """The source of `app/api/schemas.py` for a contract.
+
+    Models of the bundled contracts ship precomputed in `_models/` (keyed by `models_key`,
+    checked against fresh generation by the tests): generating them costs about a second,
+    most of `shopgen new`. Any other contract is generated on the spot. Returns the source
+    and whether it is formatted already (shipped models are).
+    """
+    shipped = shipped_models_path(models_key(document, inline_bodies))
+    if shipped.is_file():
+        return f"{header}\n{shipped.read_text(encoding='utf-8')}", True
+    return f"{header}\n{generate_unformatted(document, inline_bodies)}", False
+
+
+def shipped_models_path(key: str) -> Path:
+    return _MODELS_DIR / f"{key}.txt"
+
+
+def generate_unformatted(document: Mapping[str, Any], inline_bodies: Mapping[str, Any]) -> str:
     from datamodel_code_generator import InputFileType, LiteralType, PythonVersion, generate
     from datamodel_code_generator.enums import DataModelType
 
@@ -62,7 +109,7 @@ def generate_models(
             lines.pop(0)
         body = "\n".join(lines)
     # Descriptions come verbatim from the contract and may run past the line length.
-    return f"{header}\n# ruff: noqa: E501\n{group_imports(body)}\n"
+    return f"# ruff: noqa: E501\n{group_imports(body)}\n"
 
 
 def group_imports(source: str) -> str:
@@ -88,14 +135,14 @@ def group_imports(source: str) -> str:
     return f"{block}\n\n\n{rest}"
 
 
-def black_format(path: Path) -> None:
-    """Format a file with black, which datamodel-code-generator always installs; its style is
-    ruff's. Used only when ruff is not at hand."""
+def black_format(source: str) -> str:
+    """Format with black, which datamodel-code-generator always installs; its style is
+    ruff's. Used when ruff is not at hand, and for the shipped models."""
     import black
     from black.mode import TargetVersion
 
     mode = black.Mode(line_length=100, target_versions={TargetVersion.PY311})
-    path.write_text(black.format_str(path.read_text(encoding="utf-8"), mode=mode), encoding="utf-8")
+    return black.format_str(source, mode=mode)
 
 
 def normalise_quotes(source: str) -> str:
