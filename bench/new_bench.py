@@ -77,10 +77,9 @@ def section(canonical: list[float], customised: list[float]) -> str:
     median = statistics.median(canonical)
     verdict = "meets" if median < TARGET_S else "misses"
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"""{HEADING}
-
-`shopgen new --no-input -o <fresh dir>` as a user runs it: a new interpreter each time, lint,
-render, the move into place. Measured {dt.date.today().isoformat()} on {platform.machine()},
+    today, machine = dt.date.today().isoformat(), platform.machine()
+    return f"""`shopgen new --no-input -o <fresh dir>` as a user runs it: a new interpreter each
+time, lint, render, the move into place. Measured {today} on {machine},
 Python {platform.python_version()}, {os.cpu_count()} cores, load average {load}.
 
 | contract | wall time |
@@ -97,19 +96,21 @@ the difference between the two rows.
 
 
 def write_section(body: str) -> None:
+    """Rewrite the text between this script's markers, under the section's own heading (the
+    heading stays outside the markers, where other scripts look for it)."""
     block = f"{BEGIN}\n{body.rstrip()}\n{END}"
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         text = head + block + rest.split(END, 1)[1]
     elif f"\n{HEADING}\n" in text:
-        # Replace the placeholder section: its heading up to the next second-level heading.
+        # Replace the placeholder text under the heading, up to the next second-level heading.
         head, rest = text.split(f"\n{HEADING}\n", 1)
         following = rest.find("\n## ")
         tail = rest[following:] if following >= 0 else ""
-        text = f"{head.rstrip()}\n\n{block}\n{tail}"
+        text = f"{head.rstrip()}\n\n{HEADING}\n\n{block}\n{tail}"
     else:
-        text = f"{text.rstrip()}\n\n{block}\n"
+        text = f"{text.rstrip()}\n\n{HEADING}\n\n{block}\n"
     RESULTS.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 
