@@ -192,3 +192,39 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     again = run("--no-input", "-o", str(tmp_path))
     assert again.returncode == 2
     assert "not empty" in again.stderr
+
+
+def test_interactive_answers(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "from shopgen.cli import main; main()", "new"]
+    answers = "Tea House\n\n\nAnna\n2\n\ny\n"
+    result = subprocess.run(
+        [*command, "-o", str(tmp_path)], input=answers, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Project name" in result.stdout
+    record = yaml.safe_load((tmp_path / "tea-house" / ".shopgen.yaml").read_text())
+    assert record["answers"] == {
+        "project_name": "Tea House",
+        "project_slug": "tea-house",
+        "description": "A shop API served from its OpenAPI contract.",
+        "author": "Anna",
+        "database": "postgresql",
+        "payment_channels": "wechat,mock",
+        "shopify_sync": True,
+    }
+    env = (tmp_path / "tea-house" / ".env").read_text()
+    assert "DATABASE_URL=postgresql+asyncpg://" in env
+
+
+def test_interactive_bad_answer_writes_nothing(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "from shopgen.cli import main; main()", "new"]
+    result = subprocess.run(
+        [*command, "-o", str(tmp_path / "out")],
+        input="Tea House\nNot A Slug\n\n\n1\n\nn\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "project_slug `Not A Slug`" in result.stderr
+    assert not (tmp_path / "out").exists()

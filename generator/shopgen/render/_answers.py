@@ -159,6 +159,7 @@ def _prompt(
     )
     try:
         apply_overwrites_to_context(variables, dict(overrides))
+        variables["__prompts__"] = dict(questions.get("__prompts__", {}))
         answered = prompt_for_config({"cookiecutter": variables}, no_input=no_input)
     except (CookiecutterException, ValueError) as error:
         raise UserError(str(error)) from None
