@@ -101,8 +101,10 @@ def test_force_writes_over_and_keeps_other_files(tmp_path: Path) -> None:
     target.mkdir()
     (target / "notes.txt").write_text("mine")
     (target / "README.md").write_text("old")
+    (target / ".env").write_text("JWT_SECRET=the-project-s-own\n")
     _new(tmp_path, force=True)
     assert (target / "notes.txt").read_text() == "mine"
+    assert (target / ".env").read_text() == "JWT_SECRET=the-project-s-own\n"
     assert (target / "README.md").read_text().startswith("# Shop API")
     assert (target / "app/main.py").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["shop-api"]

@@ -62,12 +62,16 @@ def _remove_dirs(created: list[Path]) -> None:
             break
 
 
+# Kept when forcing into an existing project: it holds that project's own secrets.
+_KEPT_ON_FORCE = frozenset({".env"})
+
+
 def place(rendered: Path, target: Path) -> None:
     """Move `rendered` to `target`.
 
     A missing or empty target is replaced by one rename. An existing non-empty target (only
-    reached with --force) gets each rendered file moved over it; files of the target that
-    the render did not produce are left alone.
+    reached with --force) gets each rendered file moved over it, except an existing `.env`;
+    files of the target that the render did not produce are left alone.
     """
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()
@@ -81,7 +85,10 @@ def place(rendered: Path, target: Path) -> None:
         for source in sorted(rendered.rglob("*")):
             if source.is_dir():
                 continue
-            destination = target / source.relative_to(rendered)
+            relative = source.relative_to(rendered)
+            destination = target / relative
+            if relative.as_posix() in _KEPT_ON_FORCE and destination.exists():
+                continue
             destination.parent.mkdir(parents=True, exist_ok=True)
             source.replace(destination)
     except OSError as error:
