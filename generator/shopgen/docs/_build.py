@@ -60,7 +60,8 @@ def build(contract: Path | None, output: Path, options: DocsOptions | None = Non
             if kept:
                 count = len(kept.paths) + len(kept.operations) + len(kept.components)
                 count += len(kept.other)
-                messages.append(f"kept {count} parts marked {MARKER} (--include-internal)")
+                parts = "part" if count == 1 else "parts"
+                messages.append(f"kept {count} {parts} marked {MARKER} (--include-internal)")
     else:
         try:
             document, removal = strip_internal(document)

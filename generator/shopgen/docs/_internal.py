@@ -74,16 +74,16 @@ class Removal:
     def messages(self) -> list[str]:
         """One line per kind, for the command's report."""
         lines = []
-        for items, what in (
-            (self.paths, "internal path"),
-            (self.operations, "internal operation"),
-            (self.components, "internal component"),
-            (self.other, "other internal part"),
-            (self.unused, "part used only by internal ones"),
+        for items, one, many in (
+            (self.paths, "internal path", "internal paths"),
+            (self.operations, "internal operation", "internal operations"),
+            (self.components, "internal component", "internal components"),
+            (self.other, "other internal part", "other internal parts"),
+            (self.unused, "part used only by internal ones", "parts used only by internal ones"),
         ):
             if items:
-                plural = "" if len(items) == 1 else "s"
-                lines.append(f"left out {len(items)} {what}{plural}: {_some(items)}")
+                what = one if len(items) == 1 else many
+                lines.append(f"left out {len(items)} {what}: {_some(items)}")
         return lines
 
 
@@ -304,6 +304,7 @@ def strip_internal(document: dict[str, Any]) -> tuple[dict[str, Any], Removal]:
     stripped: dict[str, Any] = stripper.walk(document, [], _ROOT, None)
     if not stripper.removed:
         return document, Removal()
+    stripped = _without_emptied_path_items(document, stripped)
 
     marked = {
         "#/components/" + _escape(path[1]) + "/" + _escape(path[2])
@@ -353,6 +354,28 @@ def strip_internal(document: dict[str, Any]) -> tuple[dict[str, Any], Removal]:
         unused=tuple(unused),
         other=tuple(kinds["other"]),
     )
+
+
+def _without_emptied_path_items(
+    document: dict[str, Any], stripped: dict[str, Any]
+) -> dict[str, Any]:
+    """Drop path items whose every operation was internal: an entry with nothing to show."""
+    out = stripped
+    for section in ("paths", "webhooks", "x-webhooks"):
+        before, after = document.get(section), stripped.get(section)
+        if not isinstance(before, dict) or not isinstance(after, dict) or before is after:
+            continue
+        emptied = [
+            name
+            for name, item in after.items()
+            if isinstance(item, dict)
+            and not _METHODS & item.keys()
+            and isinstance(before.get(name), dict)
+            and _METHODS & before[name].keys()
+        ]
+        if emptied:
+            out = {**out, section: {k: v for k, v in after.items() if k not in emptied}}
+    return out
 
 
 def _without_components(document: dict[str, Any], drop: set[str]) -> dict[str, Any]:

@@ -77,6 +77,12 @@ def embed_json(data: Any) -> str:
     return text
 
 
+def _text(value: str) -> str:
+    # Line and paragraph separators are harmless in HTML text; escaped, they are also visible.
+    escaped = html.escape(value, quote=True)
+    return escaped.replace("\u2028", "&#x2028;").replace("\u2029", "&#x2029;")
+
+
 def render_page(
     document: Any,
     *,
@@ -124,7 +130,7 @@ def render_page(
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f'<meta name="generator" content="shopgen {html.escape(__version__)}">\n'
-        f"<title>{html.escape(title, quote=True)}</title>\n"
+        f"<title>{_text(title)}</title>\n"
         "<style>body { margin: 0; padding: 0; }</style>\n"
         "</head>\n"
         "<body>\n"
