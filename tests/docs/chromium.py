@@ -74,7 +74,8 @@ class Browser:
     def __init__(self, executable: str, *, timeout: float = 30.0) -> None:
         self.executable = executable
         self.timeout = timeout
-        self.requests: list[str] = []
+        self._requests: dict[str, str] = {}
+        self._blocked: dict[str, str] = {}
         self._next_id = 0
         self._buffer = b""
         self._session: str | None = None
@@ -153,8 +154,11 @@ class Browser:
                     raise BrowserError(f"{method}: {reply['error']}")
                 result: dict[str, Any] = reply.get("result", {})
                 return result
-            if reply.get("method") == "Network.requestWillBeSent":
-                self.requests.append(reply["params"]["request"]["url"])
+            event, params = reply.get("method"), reply.get("params", {})
+            if event == "Network.requestWillBeSent":
+                self._requests[params["requestId"]] = params["request"]["url"]
+            elif event == "Network.loadingFailed" and params.get("blockedReason"):
+                self._blocked[params["requestId"]] = params["blockedReason"]
 
     def _read(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buffer:
@@ -174,8 +178,18 @@ class Browser:
     # -- page --------------------------------------------------------------------------------
 
     def open(self, url: str) -> None:
-        self.requests.clear()
+        self._requests.clear()
+        self._blocked.clear()
         self.call("Page.navigate", url=url)
+
+    def requests(self) -> list[str]:
+        """URLs the page asked for since `open`, except those the browser blocked (e.g. by CSP)."""
+        self.evaluate("0")  # drain the events that arrived meanwhile
+        return [url for key, url in self._requests.items() if key not in self._blocked]
+
+    def blocked(self) -> dict[str, str]:
+        """URLs the browser refused to request, with the reason (`csp`, …)."""
+        return {self._requests.get(key, key): reason for key, reason in self._blocked.items()}
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
