@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from .conftest import project_env, run, serve
+from .conftest import free_port, project_env, run, serve
 from .fake_wechat import APP_ID, APP_SECRET, FakeWechat, serve_fake_wechat
 
 ADMIN = {"email": "owner@example.com", "password": "owner-password-1"}
@@ -136,3 +139,29 @@ def test_customised_service_serves_its_own_contract(
         missing = http.get("/api/v1/nowhere")
         assert missing.json() == {"code": 40401, "data": None, "msg": "Not Found"}
         assert http.get("/openapi.json").json()["info"]["title"] == "Catalogue API"
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_health_follows_redis(catalogue_project: Path, tmp_path: Path, redis_url: str) -> None:
+    env = _migrated_env(catalogue_project, tmp_path, REDIS_URL=redis_url)
+    with serve(catalogue_project, env) as http:
+        deadline = time.monotonic() + 10
+        while (health := http.get("/api/v1/health")).status_code != 200:
+            assert time.monotonic() < deadline, health.text
+        assert health.json()["data"]["redis"] == "ok"

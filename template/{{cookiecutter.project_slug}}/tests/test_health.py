@@ -1,7 +1,10 @@
 import httpx
 import yaml
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.contract import CONTRACT_PATH
+from app.core.config import Settings
+from app.main import create_app
 from tests.markers import requires
 
 
@@ -29,3 +32,19 @@ async def test_openapi_json_is_the_contract(client: httpx.AsyncClient) -> None:
     response = await client.get("/openapi.json")
     assert response.status_code == 200
     assert response.json() == yaml.safe_load(CONTRACT_PATH.read_text(encoding="utf-8"))
+
+
+@requires("getHealth")
+async def test_health_is_503_when_redis_is_down(settings: Settings, engine: AsyncEngine) -> None:
+    # Nothing listens on port 1: the ping fails at once, within the short Redis timeout.
+    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get("/api/v1/health")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    body = response.json()
+    assert body["code"] == 50301
+    assert body["data"]["redis"] == "down"
+    assert body["data"]["status"] == "degraded"
