@@ -37,8 +37,13 @@ def test_own_suite_passes_on_sqlite(project: Path) -> None:
 @pytest.mark.skipif(
     not os.environ.get(POSTGRES_ENV), reason=f"set {POSTGRES_ENV} to a PostgreSQL database URL"
 )
-def test_own_suite_passes_on_postgresql(canonical_project: Path) -> None:
-    result = _pytest(canonical_project, TEST_DATABASE_URL=os.environ[POSTGRES_ENV])
+def test_migrates_and_passes_its_own_suite_on_postgresql(canonical_project: Path) -> None:
+    url = os.environ[POSTGRES_ENV]
+    env = project_env(DATABASE_URL=url)
+    for step in (["upgrade", "head"], ["check"], ["downgrade", "base"]):
+        result = run([sys.executable, "-m", "alembic", *step], canonical_project, env)
+        assert result.returncode == 0, result.stdout + result.stderr
+    result = _pytest(canonical_project, TEST_DATABASE_URL=url)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
