@@ -149,6 +149,49 @@ def rules(
         typer.echo(rules_doc.render(rule_id, output_format.value), nl=False)
 
 
+class _DiffFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    github = "github"
+
+
+class _FailOn(StrEnum):
+    breaking = "breaking"
+    any = "any"
+    none = "none"
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The contract clients use today.")],
+    new: Annotated[Path, typer.Argument(help="The changed contract.")],
+    *,
+    output_format: Annotated[
+        _DiffFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = _DiffFormat.text,
+    fail_on: Annotated[
+        _FailOn,
+        typer.Option("--fail-on", help="Exit 1 on breaking changes, on any change, or never."),
+    ] = _FailOn.breaking,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+    ] = None,
+) -> None:
+    """Tell which changes between two contracts break existing clients."""
+    from shopgen import diff as differ
+
+    with _user_errors():
+        report = differ.compare(old, new)
+        write = differ.FORMATS[output_format.value]
+        if output is None:
+            write(report, sys.stdout)
+        else:
+            _write_atomically(output, lambda out: write(report, out))
+    raise typer.Exit(report.exit_code(fail_on.value))
+
+
 def _parse_sets(values: list[str]) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for item in values:
