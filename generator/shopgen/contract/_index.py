@@ -15,7 +15,7 @@ __all__ = ["IGNORE_KEY", "DocumentIndex", "TooDeep", "index_document"]
 IGNORE_KEY = "x-shopgen-ignore"
 
 # A node's place as a linked chain (parent, key): cheap to make, turned into a pointer on demand.
-_Link = tuple[Any, str] | None
+_Link = tuple[Any, str | int] | None
 
 
 class TooDeep(ValueError):
