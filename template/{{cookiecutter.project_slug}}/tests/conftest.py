@@ -1,7 +1,7 @@
 """Fixtures: a fresh database per test, the app with test settings, clients by role.
 
 The database is SQLite in a temporary directory unless `TEST_DATABASE_URL` names another
-(e.g. `postgresql+asyncpg://...`): then every table is dropped and created per test.
+(e.g. `postgresql+asyncpg://...`): then the tables are created for each test and dropped after.
 """
 
 import os
@@ -39,6 +39,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await connection.run_sync(Base.metadata.drop_all)
         await connection.run_sync(Base.metadata.create_all)
     yield engine
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
     await engine.dispose()
 
 
