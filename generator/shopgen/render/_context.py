@@ -10,7 +10,13 @@ from typing import Any
 from shopgen import __version__
 
 from ._answers import Answers
-from ._operations import DOMAIN_OPERATIONS, Operation, collect_operations, inline_bodies
+from ._operations import (
+    DOMAIN_OPERATIONS,
+    Operation,
+    collect_operations,
+    inline_bodies,
+    pascal_case,
+)
 
 __all__ = ["ProjectContext", "build_context"]
 
@@ -34,11 +40,6 @@ class ProjectContext:
     @property
     def custom(self) -> tuple[Operation, ...]:
         return tuple(op for op in self.operations if op.custom)
-
-    @property
-    def unimplemented(self) -> tuple[Operation, ...]:
-        """Operations answering 501 until someone writes them: pending and custom."""
-        return tuple(op for op in self.operations if op.domain is None)
 
     @property
     def with_params(self) -> tuple[Operation, ...]:
@@ -72,13 +73,12 @@ class ProjectContext:
             lines["app.custom"] = line
         return tuple(lines[module] for module in sorted(lines))
 
-    def implements(self, operation_id: str) -> bool:
-        return any(op.operation_id == operation_id and op.domain for op in self.operations)
-
 
 def build_context(document: Mapping[str, Any], answers: Answers) -> ProjectContext:
-    bodies = {f"{_prefix(op_id)}Body": schema for op_id, schema in inline_bodies(document).items()}
-    body_names = {op_id: f"{_prefix(op_id)}Body" for op_id in inline_bodies(document)}
+    bodies = {
+        f"{pascal_case(op_id)}Body": schema for op_id, schema in inline_bodies(document).items()
+    }
+    body_names = {op_id: f"{pascal_case(op_id)}Body" for op_id in inline_bodies(document)}
     operations = collect_operations(document, body_names)
     present = {op.domain for op in operations if op.domain}
     info = document.get("info") if isinstance(document.get("info"), Mapping) else {}
@@ -96,9 +96,3 @@ def build_context(document: Mapping[str, Any], answers: Answers) -> ProjectConte
         toml_author=json.dumps(answers.author, ensure_ascii=False),
         distribution=answers.project_slug,
     )
-
-
-def _prefix(operation_id: str) -> str:
-    from ._operations import pascal_case
-
-    return pascal_case(operation_id)
