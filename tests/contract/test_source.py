@@ -167,3 +167,18 @@ def test_both_yaml_parsers_agree_on_the_canonical_contract(monkeypatch: pytest.M
 def test_bom_is_accepted(tmp_path: Path) -> None:
     path = write(tmp_path, "shop.yaml", b"\xef\xbb\xbf" + MINIMAL.encode())
     assert load_contract(path).document["openapi"] == "3.1.0"
+
+
+@pytest.mark.usefixtures("yaml_parser")
+def test_recursive_alias_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "loop.yaml", "openapi: 3.1.0\nx: &a\n  again: *a\n")
+    error = error_of(path)
+    assert "recursive alias" in error.message
+    assert error.line == 2  # the anchored node that contains itself
+
+
+@pytest.mark.usefixtures("yaml_parser")
+def test_ordinary_aliases_load(tmp_path: Path) -> None:
+    content = "openapi: 3.1.0\nbase: &base {type: string}\ncopy: *base\ntext: 'a *b* c'\n"
+    document = load_contract(write(tmp_path, "shop.yaml", content)).document
+    assert document["copy"] == {"type": "string"}

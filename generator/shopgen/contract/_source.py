@@ -198,10 +198,18 @@ def _first_duplicate_json_key(text: str, key: str) -> Position:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+# An alias token: `*name` after a space, a flow indicator or the start of a line.
+_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*[^\s,\[\]{}*]", re.MULTILINE)
+
+
 def _parse_yaml(path: Path, text: str) -> Any:
     try:
         import yaml_rs
     except ImportError:
+        return _parse_yaml_reference(path, text)
+    if _ALIAS.search(text):
+        # Aliases go through the reference loader, which bounds them the same way on every
+        # machine and refuses recursive ones (the fast parser turns those into null).
         return _parse_yaml_reference(path, text)
     return _parse_yaml_fast(path, text, yaml_rs)
 
@@ -237,7 +245,7 @@ def _parse_yaml_fast(path: Path, text: str, yaml_rs: Any) -> Any:
 
 
 def _parse_yaml_reference(path: Path, text: str) -> Any:
-    from ._yaml import ContractLoader, DuplicateKeyError, expanded_size
+    from ._yaml import ContractLoader, DuplicateKeyError, RecursiveAlias, expanded_size
 
     loader = ContractLoader(text)
     try:
@@ -257,6 +265,13 @@ def _parse_yaml_reference(path: Path, text: str) -> Any:
                 column=node.start_mark.column + 1,
             )
         return loader.construct_document(node)
+    except RecursiveAlias as error:
+        raise UserError(
+            "recursive alias: the node contains an alias to itself",
+            path=path,
+            line=error.mark.line + 1,
+            column=error.mark.column + 1,
+        ) from None
     except DuplicateKeyError as error:
         mark = error.problem_mark
         raise UserError(

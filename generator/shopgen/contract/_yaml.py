@@ -12,12 +12,26 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ContractLoader", "DuplicateKeyError", "compose_marks", "expanded_size"]
+__all__ = [
+    "ContractLoader",
+    "DuplicateKeyError",
+    "RecursiveAlias",
+    "compose_marks",
+    "expanded_size",
+]
 
 try:  # the C implementation is ten times faster; the pure one is the same grammar
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
+
+
+class RecursiveAlias(ValueError):
+    """An alias inside the node it names: a document that never ends when walked."""
+
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__("recursive alias")
+        self.mark = mark
 
 
 class DuplicateKeyError(yaml.MarkedYAMLError):
@@ -94,11 +108,14 @@ def expanded_size(root: yaml.Node) -> int:
     subtracts the nodes written once.
     """
     sizes: dict[int, int] = {}
+    walking: set[int] = set()  # the nodes whose children are being counted: the current path
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         if id(node) in sizes:
             continue
+        if not children_done and id(node) in walking:
+            raise RecursiveAlias(node.start_mark)
         if isinstance(node, yaml.ScalarNode):
             sizes[id(node)] = 1
             continue
@@ -108,9 +125,10 @@ def expanded_size(root: yaml.Node) -> int:
         else:
             children = list(node.value)
         if children_done:
-            total = 1 + sum(sizes[id(child)] for child in children)
-            sizes[id(node)] = total
+            walking.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
             continue
+        walking.add(id(node))
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
     return max(0, sizes[id(root)] - len(sizes))
