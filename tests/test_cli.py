@@ -133,3 +133,13 @@ def test_rules_list_one_and_json() -> None:
     assert {"id", "severity", "summary"} <= set(data[0])
     unknown = shopgen("rules", "nope")
     assert unknown.returncode == 2 and "unknown rule `nope`" in unknown.stderr
+
+
+def test_rules_reference_formats() -> None:
+    markdown = shopgen("rules", "--format", "markdown")
+    assert markdown.returncode == 0
+    assert "\n## path-kebab-case\n" in markdown.stdout
+    page = shopgen("rules", "--format", "html")
+    assert page.returncode == 0
+    assert page.stdout.startswith("<!DOCTYPE html>")
+    assert 'id="money-integer-minor-units"' in page.stdout

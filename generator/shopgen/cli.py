@@ -73,6 +73,7 @@ class _RulesFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 @app.command()

@@ -44,6 +44,11 @@ def render(rule_id: str | None, output_format: str) -> str:
         return json.dumps(as_dicts(rules), indent=2, ensure_ascii=False) + "\n"
     if output_format == "markdown":
         return _markdown(rules)
+    if output_format == "html":
+        from shopgen.docs import rule_reference_html
+
+        # The published site keeps the rule reference at /rules/, beside the API reference.
+        return str(rule_reference_html(rules, api_reference="../"))
     if rule_id is not None:
         return _page(rules[0])
     width = max(len(r.id) for r in rules)
