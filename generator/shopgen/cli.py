@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional, TextIO
+from typing import Annotated, Optional, TextIO, TypeVar
 
 import typer
 
@@ -55,6 +55,13 @@ def _main(
     """Contract-first scaffold generator for e-commerce APIs."""
 
 
+_Report = TypeVar("_Report")
+_ReportFile = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer reads the annotation at runtime
+    typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+]
+
+
 class _Format(StrEnum):
     text = "text"
     json = "json"
@@ -94,10 +101,7 @@ def lint(
         _Severity,
         typer.Option("--fail-severity", help="Exit 1 on findings at or above this severity."),
     ] = _Severity.error,
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
-    ] = None,
+    output: _ReportFile = None,
 ) -> None:
     """Check a contract: OpenAPI structure plus the house rules."""
     from shopgen import lint as linter
@@ -106,12 +110,16 @@ def lint(
 
     with _user_errors():
         report = linter.run(contract or bundled_contract(), ruleset=ruleset)
-        write = FORMATS[output_format.value]
-        if output is None:
-            write(report, sys.stdout)
-        else:
-            _write_atomically(output, lambda out: write(report, out))
+        _emit(report, FORMATS[output_format.value], output)
     raise typer.Exit(report.exit_code(fail_severity.value))
+
+
+def _emit(report: _Report, write: Callable[[_Report, TextIO], None], output: Path | None) -> None:
+    """Write a report to stdout, or atomically to `output`."""
+    if output is None:
+        write(report, sys.stdout)
+    else:
+        _write_atomically(output, lambda out: write(report, out))
 
 
 def _write_atomically(path: Path, fill: Callable[[TextIO], None]) -> None:
@@ -175,21 +183,14 @@ def diff(
         _FailOn,
         typer.Option("--fail-on", help="Exit 1 on breaking changes, on any change, or never."),
     ] = _FailOn.breaking,
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
-    ] = None,
+    output: _ReportFile = None,
 ) -> None:
     """Tell which changes between two contracts break existing clients."""
     from shopgen import diff as differ
 
     with _user_errors():
         report = differ.compare(old, new)
-        write = differ.FORMATS[output_format.value]
-        if output is None:
-            write(report, sys.stdout)
-        else:
-            _write_atomically(output, lambda out: write(report, out))
+        _emit(report, differ.FORMATS[output_format.value], output)
     raise typer.Exit(report.exit_code(fail_on.value))
 
 
