@@ -98,3 +98,37 @@ def test_reference_cycles_do_not_hang(tmp_path: Path) -> None:
     properties, _, types = contract.schema_view(contract.components("schemas")["Node"])
     assert "children" in properties and types == {"object"}
     run(path)  # finishes
+
+
+def test_bundled_inlines_other_files_and_keeps_local_refs(tmp_path: Path) -> None:
+    path = contract_with(
+        tmp_path,
+        "    Money: {type: integer}\n    Product: {$ref: 'schemas/product.yaml#/Product'}\n",
+        {
+            "schemas/product.yaml": "Product:\n  type: object\n  properties:\n"
+            "    price_cents: {$ref: '../shop.yaml#/components/schemas/Money'}\n"
+            "    sku: {$ref: '#/Sku'}\nSku: {type: string}\n",
+        },
+    )
+    contract = load_contract(path)
+    bundled = contract.bundled()
+    product = bundled["components"]["schemas"]["Product"]
+    assert product["properties"]["sku"] == {"type": "string"}
+    assert product["properties"]["price_cents"] == {"$ref": "#/components/schemas/Money"}
+    assert contract.document["components"]["schemas"]["Product"] == {
+        "$ref": "schemas/product.yaml#/Product"
+    }
+
+
+def test_bundling_a_cycle_through_files_is_a_user_error(tmp_path: Path) -> None:
+    import pytest
+
+    from shopgen.errors import UserError
+
+    path = contract_with(
+        tmp_path,
+        "    Node: {$ref: 'node.yaml'}\n",
+        {"node.yaml": "type: object\nproperties:\n  next: {$ref: 'node.yaml'}\n"},
+    )
+    with pytest.raises(UserError, match="cycle through other files"):
+        load_contract(path).bundled()

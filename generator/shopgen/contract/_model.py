@@ -9,6 +9,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from shopgen.errors import UserError
+
 from ._pointer import join_pointer
 from ._refs import References
 from ._source import Source
@@ -297,6 +299,37 @@ class Contract:
             node, key, fragment = found
             pointer = fragment if not key else pointer
         return node, pointer
+
+    def bundled(self) -> dict[str, Any]:
+        """The document as one file: each `$ref` to another file replaced by a copy of its target.
+
+        References inside the document stay references. A chain of references that leads
+        back through another file cannot be inlined and is a `UserError`.
+        """
+        references = self.references
+
+        def copy(node: Any, chain: tuple[str, ...]) -> Any:
+            if isinstance(node, list):
+                return [copy(item, chain) for item in node]
+            if not isinstance(node, dict):
+                return node
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                if ref in chain:
+                    loop = " → ".join([*chain[chain.index(ref) :], ref])
+                    raise UserError(
+                        f"$ref cycle through other files cannot be bundled: {loop}",
+                        path=self.path,
+                    )
+                found = references.lookup(ref)
+                if found is not None:
+                    target = copy(found[0], (*chain, ref))
+                    siblings = {k: copy(v, chain) for k, v in node.items() if k != "$ref"}
+                    return {**target, **siblings} if isinstance(target, dict) else target
+            return {key: copy(value, chain) for key, value in node.items()}
+
+        bundled: dict[str, Any] = copy(self.document, ())
+        return bundled
 
     # -- paths and operations ----------------------------------------------------------------
 
