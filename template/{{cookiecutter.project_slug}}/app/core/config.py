@@ -42,6 +42,25 @@ class Settings(DatabaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_timeout: float = Field(default=5.0, gt=0)
 
+    # WeChat Pay API v3 (JSAPI, for the mini-program). Keys are PEM text or a file path.
+    wechatpay_mch_id: str | None = None
+    wechatpay_app_id: str | None = None
+    wechatpay_api_v3_key: SecretStr | None = None
+    wechatpay_private_key: SecretStr | None = None
+    wechatpay_cert_serial: str | None = None
+    wechatpay_platform_public_key: str | None = None
+    wechatpay_platform_serial: str | None = None
+    wechatpay_api_base: str = "https://api.mch.weixin.qq.com"
+    wechatpay_timeout: float = Field(default=5.0, gt=0)
+    payment_notify_url: str | None = None
+    # The mock channel: None means on in development and test, off in production.
+    payment_mock_enabled: bool | None = None
+    payment_mock_secret: SecretStr | None = None
+
+    # Shopify webhooks: the app's client secret signs every delivery.
+    shopify_api_secret: SecretStr | None = None
+    shopify_api_version: str = "2025-01"
+
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_parallelism: int = Field(default=4, ge=1)
@@ -71,11 +90,44 @@ class Settings(DatabaseSettings):
             raise ValueError("JWT_SECRET must be at least 32 bytes")
         if self.first_superuser_email and is_placeholder(self.first_superuser_password):
             raise ValueError("FIRST_SUPERUSER_PASSWORD is empty or a placeholder")
+        if self.wechatpay_api_v3_key is not None and not is_placeholder(
+            self.wechatpay_api_v3_key
+        ):
+            if len(self.wechatpay_api_v3_key.get_secret_value().encode()) != 32:
+                raise ValueError("WECHATPAY_API_V3_KEY must be the 32-character APIv3 key")
         return self
 
     @property
     def wechat_enabled(self) -> bool:
         return bool(self.wechat_app_id) and not is_placeholder(self.wechat_app_secret)
+
+    @property
+    def wechatpay_enabled(self) -> bool:
+        """Every WECHATPAY_* setting the JSAPI channel needs is present."""
+        return (
+            all(
+                (
+                    self.wechatpay_mch_id,
+                    self.wechatpay_app_id,
+                    self.wechatpay_cert_serial,
+                    self.wechatpay_platform_public_key,
+                    self.wechatpay_platform_serial,
+                    self.payment_notify_url,
+                )
+            )
+            and not is_placeholder(self.wechatpay_api_v3_key)
+            and not is_placeholder(self.wechatpay_private_key)
+        )
+
+    @property
+    def mock_payments_enabled(self) -> bool:
+        if self.payment_mock_enabled is not None:
+            return self.payment_mock_enabled
+        return self.environment in ("development", "test")
+
+    @property
+    def shopify_enabled(self) -> bool:
+        return not is_placeholder(self.shopify_api_secret)
 
 
 @lru_cache
