@@ -109,13 +109,18 @@ def test_canonical_service_flows(
         assert used.status_code == 401
         assert used.json()["code"] == 40103
 
-        pending = http.post("/api/v1/orders", json={}, headers=customer_auth)
-        assert pending.status_code == 501
-        assert pending.json() == {
-            "code": 50101,
-            "data": {"operation_id": "createOrder"},
-            "msg": "createOrder is not implemented yet",
-        }
+        order = {"items": [{"product_id": product_id, "quantity": 2}]}
+        keyless = http.post("/api/v1/orders", json=order, headers=customer_auth)
+        assert keyless.status_code == 400
+        assert keyless.json()["code"] == 40001
+        placed = http.post(
+            "/api/v1/orders",
+            json=order,
+            headers={**customer_auth, "Idempotency-Key": "order-key-0001"},
+        )
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["data"]["total_cents"] == 2 * 16800
+        assert http.get(f"/api/v1/products/{product_id}").json()["data"]["stock"] == 118
 
         served = http.get("/openapi.json").json()
         contract = canonical_project / "contract" / "openapi.yaml"

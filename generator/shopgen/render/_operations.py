@@ -42,16 +42,13 @@ DOMAIN_OPERATIONS: Mapping[str, frozenset[str]] = {
     "auth": frozenset(
         {"registerUser", "createToken", "refreshToken", "getCurrentUser", "createWechatSession"}
     ),
+    "orders": frozenset({"createOrder", "listOrders", "getOrder", "cancelOrder"}),
 }
 
 # Canonical operations the template will implement but does not yet: they answer 501 from
 # the binding layer rather than from a stub in the user's zone.
 PENDING_OPERATIONS: frozenset[str] = frozenset(
     {
-        "createOrder",
-        "listOrders",
-        "getOrder",
-        "cancelOrder",
         "createPayment",
         "getPayment",
         "receiveWechatPayNotification",

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from app.auth import models as auth_models  # noqa: F401 - registers the tables
 from app.core.config import DatabaseSettings
 from app.core.db import Base, create_engine
+from app.orders import models as order_models  # noqa: F401 - registers the tables
 from app.products import models as product_models  # noqa: F401 - registers the tables
 
 target_metadata = Base.metadata

@@ -1,12 +1,16 @@
 """The application factory: `uvicorn app.main:create_app --factory`."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,7 +26,9 @@ from app.core.errors import CatchUnhandled, install_error_handlers
 from app.core.metrics import install_metrics
 from app.core.redis import create_redis
 from app.core.security import Passwords, TokenCodec
+from app.orders import jobs as order_jobs
 from app.products.cache import ProductCache
+from app.stock.backend import StockBackend, create_stock_backend
 
 logger = logging.getLogger("app")
 
@@ -46,6 +52,35 @@ async def ensure_first_superuser(app: FastAPI) -> None:
             logger.info("created the first superuser %s", email)
 
 
+async def warm_stock(stock: StockBackend) -> None:
+    """Load Redis counts from the database. A failure is not fatal: a missing count is
+    loaded on first use, and orders fail closed while Redis is down."""
+    try:
+        warmed = await stock.warm()
+    except (RedisError, OSError, SQLAlchemyError) as error:
+        logger.warning("stock warm-up skipped: %s", error)
+    else:
+        if warmed:
+            logger.info("warmed %d stock counts from the database", warmed)
+
+
+def start_order_upkeep(app: FastAPI) -> asyncio.Task[None] | None:
+    settings: Settings = app.state.settings
+    if settings.order_expiry_interval <= 0:
+        return None
+    return asyncio.create_task(
+        order_jobs.run_forever(
+            app.state.sessionmaker,
+            app.state.stock,
+            app.state.redis,
+            interval=settings.order_expiry_interval,
+            payment_window=timedelta(seconds=settings.order_payment_window),
+            idempotency_ttl=timedelta(seconds=settings.idempotency_ttl),
+        ),
+        name="order-upkeep",
+    )
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -54,10 +89,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.redis = create_redis(settings)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(settings.wechat_timeout))
+    app.state.stock = create_stock_backend(
+        app.state.redis,
+        app.state.sessionmaker,
+        reservation_ttl=settings.stock_reservation_ttl,
+        down_policy=settings.redis_down_policy,
+    )
+    upkeep: asyncio.Task[None] | None = None
     try:
         await ensure_first_superuser(app)
+        await warm_stock(app.state.stock)
+        upkeep = start_order_upkeep(app)
         yield
     finally:
+        if upkeep is not None:
+            upkeep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await upkeep
         await app.state.http.aclose()
         if app.state.redis is not None:
             await app.state.redis.aclose()

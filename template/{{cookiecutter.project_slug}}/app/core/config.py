@@ -72,12 +72,28 @@ class Settings(DatabaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     product_cache_ttl: float = Field(default=30.0, ge=0, description="seconds; 0 disables")
 
+    order_payment_window: int = Field(default=15 * 60, gt=0, description="seconds")
+    order_expiry_interval: float = Field(default=60.0, ge=0, description="seconds; 0: no job")
+    stock_reservation_ttl: int = Field(default=3600, gt=0, description="seconds")
+    redis_down_policy: Literal["fail_closed", "database"] = "fail_closed"
+    idempotency_ttl: int = Field(default=24 * 3600, ge=24 * 3600, description="seconds")
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _reservations_outlive_payment(self) -> Self:
+        # A reservation that lapsed before its order expired would let a replayed RESERVE
+        # take stock twice and make the expiry's RELEASE give nothing back.
+        if self.stock_reservation_ttl <= self.order_payment_window + self.order_expiry_interval:
+            raise ValueError(
+                "STOCK_RESERVATION_TTL must exceed ORDER_PAYMENT_WINDOW + ORDER_EXPIRY_INTERVAL"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Self:

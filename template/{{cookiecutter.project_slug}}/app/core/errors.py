@@ -12,13 +12,17 @@
 | 40302 | 403  | WeChat high-risk user                          |
 | 40401 | 404  | not found                                      |
 | 40501 | 405  | method not allowed                             |
+| 40901 | 409  | out of stock; `data.errors` names the line     |
+| 40902 | 409  | illegal state transition                       |
+| 40903 | 409  | a request with this Idempotency-Key is running |
 | 40904 | 409  | conflict (email or sku taken)                  |
 | 42201 | 422  | validation failed; `data.errors` lists fields  |
+| 42202 | 422  | Idempotency-Key reused with a different body   |
 | 42901 | 429  | rate limited (see Retry-After)                 |
 | 50001 | 500  | internal error (details only in the logs)      |
 | 50101 | 501  | operation not implemented yet                  |
 | 50201 | 502  | upstream error                                 |
-| 50301 | 503  | service unavailable                            |
+| 50301 | 503  | service or stock backend unavailable           |
 | 50302 | 503  | upstream busy (see Retry-After)                |
 | 50401 | 504  | upstream timeout                               |
 """
@@ -49,8 +53,12 @@ class Code(IntEnum):
     WECHAT_HIGH_RISK = 40302
     NOT_FOUND = 40401
     METHOD_NOT_ALLOWED = 40501
+    OUT_OF_STOCK = 40901
+    ILLEGAL_TRANSITION = 40902
+    IDEMPOTENCY_IN_PROGRESS = 40903
     CONFLICT = 40904
     VALIDATION_FAILED = 42201
+    IDEMPOTENCY_KEY_REUSED = 42202
     RATE_LIMITED = 42901
     INTERNAL = 50001
     NOT_IMPLEMENTED = 50101

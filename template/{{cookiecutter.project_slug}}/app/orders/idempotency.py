@@ -1,0 +1,120 @@
+"""`Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), per user.
+
+A key is claimed by inserting its row before the work starts; the unique (user, key) index
+makes a concurrent duplicate fail that insert. The work's answer is written into the row in
+the work's own transaction, so an order and its recorded answer commit together. Then:
+same key and body → the recorded answer again; another body → 422 (42202); still running →
+409 (40903). A 5xx drops the row, so a retry runs afresh.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import utcnow
+from app.core.errors import Code, ShopError
+from app.orders.models import IdempotencyRecord
+
+# A row still without an answer after this long belongs to a request that died (a crash
+# before its transaction committed): the key may be claimed again.
+ABANDONED_AFTER = timedelta(seconds=60)
+
+
+class IdempotencyInProgress(ShopError):
+    status_code, code = 409, Code.IDEMPOTENCY_IN_PROGRESS
+    msg = "A request with this Idempotency-Key is in progress"
+
+
+class IdempotencyKeyReused(ShopError):
+    status_code, code = 422, Code.IDEMPOTENCY_KEY_REUSED
+    msg = "Idempotency-Key was used with a different request body"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A response as recorded: replayed byte for byte-equivalent JSON."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()
+
+
+class IdempotencyKeys:
+    def __init__(self, session: AsyncSession, ttl: timedelta) -> None:
+        self.session = session
+        self.ttl = ttl
+
+    async def claim(self, user_id: int, key: str, digest: str) -> IdempotencyRecord | Answer:
+        """The new row to record the answer in, or the answer recorded before."""
+        for _ in range(3):
+            now = utcnow()
+            record = IdempotencyRecord(
+                user_id=user_id,
+                key=key,
+                fingerprint=digest,
+                created_at=now,
+                expires_at=now + self.ttl,
+            )
+            self.session.add(record)
+            try:
+                await self.session.commit()
+                return record
+            except IntegrityError:
+                await self.session.rollback()
+            existing = await self.session.scalar(
+                select(IdempotencyRecord)
+                .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+                .execution_options(populate_existing=True)
+            )
+            if existing is None:
+                continue  # dropped meanwhile
+            abandoned = existing.status_code is None and existing.created_at < now - ABANDONED_AFTER
+            if existing.expires_at <= now or abandoned:
+                await self.session.execute(
+                    delete(IdempotencyRecord).where(
+                        IdempotencyRecord.id == existing.id,
+                        IdempotencyRecord.created_at == existing.created_at,
+                    )
+                )
+                await self.session.commit()
+                continue
+            if existing.fingerprint != digest:
+                raise IdempotencyKeyReused()
+            if existing.status_code is None or existing.response is None:
+                raise IdempotencyInProgress()
+            return Answer(existing.status_code, existing.response, replayed=True)
+        raise IdempotencyInProgress()
+
+    def record(self, record: IdempotencyRecord, answer: Answer) -> None:
+        """Put the answer in the row; it is written with the caller's transaction."""
+        record.status_code = answer.status_code
+        record.response = answer.body
+        self.session.add(record)
+
+    async def record_now(self, record: IdempotencyRecord, answer: Answer) -> None:
+        self.record(record, answer)
+        await self.session.commit()
+
+    async def drop(self, record: IdempotencyRecord) -> None:
+        await self.session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id)
+        )
+        await self.session.commit()
+
+    async def purge_expired(self) -> int:
+        result = await self.session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow())
+        )
+        await self.session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)

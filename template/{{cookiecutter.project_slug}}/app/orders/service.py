@@ -1,0 +1,453 @@
+"""Placing, reading and moving orders through their states.
+
+Also the entry points of payments and webhooks, which hand in their own session:
+`mark_paid`, `cancel`, `expire_due`, `change_status` and `upsert_external` commit that session
+(with whatever else the caller added to it), then settle the stock backend, so stock moves
+in the database exactly once and Redis follows.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.api import operations as ops
+from app.core.db import utcnow
+from app.core.envelope import ok
+from app.core.errors import Code, NotFound, ShopError
+from app.orders.idempotency import Answer, IdempotencyKeys
+from app.orders.models import IdempotencyRecord, Order, OrderItem
+from app.orders.state import HOLDS_STOCK, IllegalTransition, OrderStatus, check_transition
+from app.products.cache import ProductCache
+from app.products.models import Product
+from app.stock import ledger
+from app.stock.backend import StockBackend, StockLine
+
+logger = logging.getLogger(__name__)
+
+PaymentOutcome = Literal["paid", "already_paid", "paid_after_cancel"]
+OrderSource = Literal["api", "shopify"]
+FOR_SALE = "active"
+EXPIRY_BATCH = 200
+
+
+class OrderNotFound(NotFound):
+    msg = "Order not found"
+
+
+class UnorderableItems(ShopError):
+    """A line names a product that cannot be sold; 422 like any invalid field."""
+
+    status_code, code, msg = 422, Code.VALIDATION_FAILED, "Validation failed"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(data={"errors": errors})
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequest:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineDraft:
+    """A line of an order mirrored from elsewhere, already matched to a product."""
+
+    product_id: int
+    sku: str
+    title: str
+    quantity: int
+    unit_price_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    user_id: int
+    admin: bool
+
+
+def stock_lines(order: Order) -> list[StockLine]:
+    return [
+        StockLine(item.product_id, item.quantity, item.sku, index)
+        for index, item in enumerate(order.items)
+    ]
+
+
+def _error_body(error: ShopError) -> dict[str, Any]:
+    return {"code": int(error.code), "data": error.data, "msg": error.msg}
+
+
+def _with_items() -> Any:
+    return select(Order).options(selectinload(Order.items))
+
+
+class OrderService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        stock: StockBackend,
+        *,
+        payment_window: timedelta = timedelta(minutes=15),
+        idempotency_ttl: timedelta = timedelta(hours=24),
+        product_cache: ProductCache | None = None,
+    ) -> None:
+        self.session = session
+        self.stock = stock
+        self.product_cache = product_cache
+        self.payment_window = payment_window
+        self.idempotency = IdempotencyKeys(session, idempotency_ttl)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def _load(self, order_id: int) -> Order | None:
+        found: Order | None = await self.session.scalar(
+            _with_items().where(Order.id == order_id).execution_options(populate_existing=True)
+        )
+        return found
+
+    async def get(self, order_id: int, viewer: Viewer) -> Order:
+        """The order, if the viewer may see it; another customer's order is "not found"."""
+        order = await self._load(order_id)
+        if order is None or (not viewer.admin and order.user_id != viewer.user_id):
+            raise OrderNotFound()
+        return order
+
+    async def list_for(
+        self,
+        viewer: Viewer,
+        *,
+        page: int,
+        limit: int,
+        status: str | None = None,
+        source: str | None = None,
+    ) -> tuple[list[Order], int]:
+        filters: list[ColumnElement[bool]] = []
+        if not viewer.admin:
+            filters.append(Order.user_id == viewer.user_id)
+        if status is not None:
+            filters.append(Order.status == status)
+        if source is not None:
+            filters.append(Order.source == source)
+        total = await self.session.scalar(select(func.count(Order.id)).where(*filters))
+        rows = await self.session.scalars(
+            _with_items()
+            .where(*filters)
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .offset((page - 1) * limit)
+            .limit(limit)
+        )
+        return list(rows), total or 0
+
+    # -- placing -------------------------------------------------------------------------
+
+    async def place(
+        self,
+        user_id: int,
+        lines: Sequence[LineRequest],
+        note: str | None,
+        *,
+        idempotency_key: str,
+        fingerprint: str,
+    ) -> Answer:
+        """Place an order once per idempotency key: the answer to give, new or recorded."""
+        claim = await self.idempotency.claim(user_id, idempotency_key, fingerprint)
+        if isinstance(claim, Answer):
+            return claim
+        try:
+            return await self._place(user_id, lines, note, claim)
+        except ShopError as error:
+            await self.session.rollback()
+            if error.status_code >= 500:
+                await self.idempotency.drop(claim)
+            else:
+                await self.idempotency.record_now(
+                    claim, Answer(error.status_code, _error_body(error))
+                )
+            raise
+        except Exception:
+            await self.session.rollback()
+            await self.idempotency.drop(claim)
+            raise
+
+    async def _priced(self, lines: Sequence[LineRequest]) -> list[tuple[LineRequest, Product]]:
+        """Each line with its product, or 422 naming every line that cannot be sold."""
+        ids = [line.product_id for line in lines]
+        rows = await self.session.scalars(select(Product).where(Product.id.in_(ids)))
+        products = {product.id: product for product in rows}
+        errors: list[dict[str, str]] = []
+        seen: set[int] = set()
+        currency: str | None = None
+        priced: list[tuple[LineRequest, Product]] = []
+        for index, line in enumerate(lines):
+            field = f"items.{index}.product_id"
+            product = products.get(line.product_id)
+            if line.product_id in seen:
+                errors.append(_problem(field, "This product is on another line.", "duplicate"))
+            elif product is None or product.deleted_at is not None or product.status != FOR_SALE:
+                message = f"Product {line.product_id} is not for sale."
+                errors.append(_problem(field, message, "not_for_sale"))
+            elif currency is not None and product.currency != currency:
+                message = (
+                    f"Product {line.product_id} is priced in {product.currency}, not {currency}."
+                )
+                errors.append(_problem(field, message, "currency_mismatch"))
+            else:
+                currency = product.currency
+                priced.append((line, product))
+            seen.add(line.product_id)
+        if errors:
+            raise UnorderableItems(errors)
+        return priced
+
+    async def _place(
+        self,
+        user_id: int,
+        lines: Sequence[LineRequest],
+        note: str | None,
+        claim: IdempotencyRecord,
+    ) -> Answer:
+        priced = await self._priced(lines)
+        # Ends the read; on SQLite the write below then starts a fresh transaction.
+        await self.session.commit()
+        now = utcnow()
+        reservation = uuid.uuid4().hex
+        order = Order(
+            user_id=user_id,
+            status=OrderStatus.PENDING_PAYMENT,
+            currency=priced[0][1].currency,
+            total_cents=sum(p.price_cents * line.quantity for line, p in priced),
+            source="api",
+            note=note,
+            reservation=reservation,
+            expires_at=now + self.payment_window,
+            created_at=now,
+            updated_at=now,
+            items=[
+                OrderItem(
+                    product_id=product.id,
+                    sku=product.sku,
+                    title=product.title,
+                    quantity=line.quantity,
+                    unit_price_cents=product.price_cents,
+                    line_total_cents=product.price_cents * line.quantity,
+                    currency=product.currency,
+                )
+                for line, product in priced
+            ],
+        )
+        held = [
+            StockLine(line.product_id, line.quantity, product.sku, index)
+            for index, (line, product) in enumerate(priced)
+        ]
+        await self.stock.reserve(reservation, held)
+        try:
+            self.session.add(order)
+            await ledger.take(self.session, held)
+            await self.session.flush()
+            data = ops.CreateOrderData.model_validate(order, from_attributes=True)
+            answer = Answer(201, ok(data).model_dump(mode="json"))
+            self.idempotency.record(claim, answer)
+            await self.session.commit()
+        except BaseException:
+            await self.session.rollback()
+            await self.stock.release(reservation, held)
+            raise
+        self._stock_moved()
+        return answer
+
+    def _stock_moved(self) -> None:
+        # Product reads show stock: this process's cache must not keep the old counts.
+        if self.product_cache is not None:
+            self.product_cache.clear()
+
+    # -- state changes -------------------------------------------------------------------
+
+    async def _move(self, order: Order, target: OrderStatus, **values: Any) -> bool:
+        """Write `target` only if the order is still in the status we saw."""
+        check_transition(order.status, target)
+        result = await self.session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == order.status)
+            .values(status=target, updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        assert isinstance(result, CursorResult)
+        return result.rowcount == 1
+
+    async def _give_back(self, order: Order, target: OrderStatus, **values: Any) -> bool:
+        """pending_payment → cancelled | expired, returning stock to the database, then to
+        the stock backend; False when someone else moved the order first."""
+        if not await self._move(order, target, **values):
+            await self.session.rollback()
+            return False
+        lines = stock_lines(order)
+        await ledger.restore(self.session, lines)
+        await self.session.commit()
+        self._stock_moved()
+        if order.reservation:
+            await self.stock.release(order.reservation, lines)
+        return True
+
+    async def cancel(self, order: Order, reason: str = "customer") -> Order:
+        """Cancel a pending order and return its stock, once; any other status is a 409."""
+        now = utcnow()
+        if not await self._give_back(
+            order, OrderStatus.CANCELLED, cancelled_at=now, cancel_reason=reason[:32]
+        ):
+            current = await self._load(order.id)
+            raise IllegalTransition(current.status if current else "gone", OrderStatus.CANCELLED)
+        refreshed = await self._load(order.id)
+        assert refreshed is not None
+        return refreshed
+
+    async def expire_due(self, now: datetime | None = None) -> int:
+        """Expire every pending order past its `expires_at`; safe to run anywhere, any
+        number of times at once: each order's stock returns once."""
+        now = now or utcnow()
+        expired = 0
+        while True:
+            due = list(
+                await self.session.scalars(
+                    _with_items()
+                    .where(
+                        Order.status == OrderStatus.PENDING_PAYMENT,
+                        Order.expires_at <= now,
+                    )
+                    .order_by(Order.expires_at, Order.id)
+                    .limit(EXPIRY_BATCH)
+                    .execution_options(populate_existing=True)
+                )
+            )
+            await self.session.commit()
+            for order in due:
+                if await self._give_back(order, OrderStatus.EXPIRED):
+                    expired += 1
+            if len(due) < EXPIRY_BATCH:
+                return expired
+
+    async def mark_paid(
+        self, order_id: int, *, transaction_id: str, paid_at: datetime
+    ) -> PaymentOutcome:
+        """Record a confirmed payment; a repeat is not an error.
+
+        `paid_after_cancel`: the order had been cancelled or had expired (its stock returned):
+        the payment is recorded on the order and the caller owes the customer a refund.
+        """
+        order = await self._load(order_id)
+        if order is None:
+            raise OrderNotFound()
+        if order.status == OrderStatus.PENDING_PAYMENT:
+            moved = await self._move(
+                order, OrderStatus.PAID, paid_at=paid_at, transaction_id=transaction_id
+            )
+            await self.session.commit()
+            if moved:
+                if order.reservation:
+                    await self.stock.confirm(order.reservation, stock_lines(order))
+                return "paid"
+            order = await self._load(order_id)
+            assert order is not None
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            if order.transaction_id is None:
+                await self.session.execute(
+                    update(Order)
+                    .where(Order.id == order_id, Order.transaction_id.is_(None))
+                    .values(transaction_id=transaction_id, updated_at=utcnow())
+                )
+                await self.session.commit()
+            return "paid_after_cancel"
+        return "already_paid"
+
+    async def change_status(self, order_id: int, target: OrderStatus) -> Order:
+        """Move an order along the state machine (paid → fulfilled, paid → refunded, ...);
+        an illegal move is a 409, never a silent write."""
+        order = await self._load(order_id)
+        if order is None:
+            raise OrderNotFound()
+        if target == OrderStatus.CANCELLED:
+            return await self.cancel(order, "staff")
+        if target in (OrderStatus.EXPIRED,) and order.status in HOLDS_STOCK:
+            if not await self._give_back(order, target):
+                raise IllegalTransition(order.status, target)
+        elif not await self._move(order, target):
+            await self.session.rollback()
+            current = await self._load(order_id)
+            raise IllegalTransition(current.status if current else "gone", target)
+        else:
+            await self.session.commit()
+        refreshed = await self._load(order_id)
+        assert refreshed is not None
+        return refreshed
+
+    async def upsert_external(
+        self,
+        *,
+        source: OrderSource,
+        external_id: str,
+        status: OrderStatus,
+        items: Sequence[LineDraft],
+        total_cents: int,
+        currency: str,
+        updated_at: datetime,
+    ) -> Order:
+        """Mirror an order placed elsewhere, keyed by (source, external_id).
+
+        Only a newer `updated_at` changes a mirrored order (deliveries come out of order).
+        Its status is copied as the source states it: the source's own state machine
+        decided. Stock is not touched; the source reports inventory separately.
+        """
+        for _ in range(2):
+            order: Order | None = await self.session.scalar(
+                _with_items()
+                .where(Order.source == source, Order.external_id == external_id)
+                .execution_options(populate_existing=True)
+            )
+            if order is not None and order.updated_at >= updated_at:
+                return order
+            if order is None:
+                order = Order(source=source, external_id=external_id, created_at=updated_at)
+                self.session.add(order)
+            order.status = status
+            order.total_cents = total_cents
+            order.currency = currency
+            order.updated_at = updated_at
+            order.items = [
+                OrderItem(
+                    product_id=line.product_id,
+                    sku=line.sku,
+                    title=line.title,
+                    quantity=line.quantity,
+                    unit_price_cents=line.unit_price_cents,
+                    line_total_cents=line.unit_price_cents * line.quantity,
+                    currency=currency,
+                )
+                for line in items
+            ]
+            if status == OrderStatus.PAID and order.paid_at is None:
+                order.paid_at = updated_at
+            if status == OrderStatus.CANCELLED and order.cancelled_at is None:
+                order.cancelled_at = updated_at
+            try:
+                await self.session.commit()
+            except IntegrityError:
+                await self.session.rollback()  # created concurrently: update that one
+                continue
+            refreshed = await self._load(order.id)
+            assert refreshed is not None
+            return refreshed
+        raise ShopError("Could not store the mirrored order")
+
+
+def _problem(field: str, message: str, kind: str) -> dict[str, str]:
+    return {"field": field, "message": message, "type": kind}

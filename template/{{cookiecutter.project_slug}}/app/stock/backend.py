@@ -1,0 +1,324 @@
+"""Where an order's stock is reserved before the database takes it.
+
+Every order transaction takes its stock with a conditional `UPDATE ... WHERE stock >= :n`
+(`app/stock/ledger.py`): the database is the source of truth and nothing can oversell past
+it. A `StockBackend` decides what runs *before* that transaction:
+
+- `RedisStockBackend` answers a rush from Redis: one Lua script per product checks the order's
+  reservation key, checks the count, decrements it and records the reservation, atomically.
+  Buyers who cannot get stock are turned away without touching the database.
+- `DatabaseStockBackend` adds nothing: the conditional UPDATE is the only gate. It is what
+  runs without `REDIS_URL`.
+
+`create_app()` picks one; services never ask which.
+"""
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.errors import Code, ShopError, Unavailable
+from app.core.locks import try_lock
+from app.products.models import Product
+
+logger = logging.getLogger(__name__)
+
+RedisDownPolicy = Literal["fail_closed", "database"]
+RETRY_AFTER_SECONDS = 2
+WARM_LOCK_TTL_MS = 30_000
+
+# KEYS: stock:{id}, resv:{id}:<reservation>. ARGV: quantity, reservation TTL in seconds.
+# -1: no stock key (warm it from the database, try again); 2: this reservation exists, nothing
+# changes; 0: not enough stock, nothing changes; 1: reserved.
+RESERVE = """
+local qty = tonumber(ARGV[1])
+if not qty or qty <= 0 or qty ~= math.floor(qty) then
+    return redis.error_reply('quantity must be a positive integer')
+end
+local stock = redis.call('GET', KEYS[1])
+if not stock then
+    return -1
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+    return 2
+end
+if tonumber(stock) < qty then
+    return 0
+end
+redis.call('DECRBY', KEYS[1], qty)
+redis.call('SET', KEYS[2], qty, 'EX', ARGV[2])
+return 1
+"""
+
+# KEYS: stock:{id}, resv:{id}:<reservation>. Returns the quantity put back, or 0 when the
+# reservation is gone (released before, paid, or expired): stock returns once at most.
+RELEASE = """
+local qty = redis.call('GET', KEYS[2])
+if not qty then
+    return 0
+end
+redis.call('DEL', KEYS[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    return 0
+end
+redis.call('INCRBY', KEYS[1], qty)
+return tonumber(qty)
+"""
+
+# KEYS: stock:{id}. ARGV: the count we saw, the count to write. Rewrites drift only if
+# nothing moved the count since we read it.
+COMPARE_AND_SET = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('SET', KEYS[1], ARGV[2])
+    return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StockLine:
+    """One product of an order and how many units; `index` is its line in the request."""
+
+    product_id: int
+    quantity: int
+    sku: str = ""
+    index: int = 0
+
+
+class OutOfStock(ShopError):
+    status_code, code, msg = 409, Code.OUT_OF_STOCK, "Out of stock"
+
+    def __init__(self, line: StockLine, available: int | None = None) -> None:
+        if available is None:
+            message = f"Not enough stock of {line.sku or line.product_id}."
+        else:
+            unit = "unit" if available == 1 else "units"
+            message = f"Only {available} {unit} of {line.sku or line.product_id} left."
+        error = {
+            "field": f"items.{line.index}.quantity",
+            "message": message,
+            "type": "out_of_stock",
+        }
+        super().__init__(data={"errors": [error]})
+        self.line = line
+
+
+class StockUnavailable(Unavailable):
+    code, msg = Code.UNAVAILABLE, "Stock backend unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+class StockBackend(Protocol):
+    async def reserve(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        """Hold stock for an order about to be written; raises `OutOfStock` or
+        `StockUnavailable` and then holds nothing. Idempotent per reservation."""
+
+    async def release(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        """Give a reservation's stock back, at most once; never raises."""
+
+    async def confirm(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        """The order was paid: its stock stays sold and the reservation is dropped."""
+
+    async def set_level(self, product_id: int, stock: int) -> None:
+        """The database's count of a product changed outside an order (admin, Shopify)."""
+
+    async def warm(self) -> int:
+        """Load counts the backend lacks from the database; returns how many."""
+
+    async def reconcile(self) -> int:
+        """Rewrite counts that disagreed with the database on two runs; returns how many."""
+
+
+class DatabaseStockBackend:
+    """No gate in front of the database: its conditional UPDATE decides alone."""
+
+    async def reserve(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        return None
+
+    async def release(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        return None
+
+    async def confirm(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        return None
+
+    async def set_level(self, product_id: int, stock: int) -> None:
+        return None
+
+    async def warm(self) -> int:
+        return 0
+
+    async def reconcile(self) -> int:
+        return 0
+
+
+def stock_key(product_id: int) -> str:
+    # The braces are a Redis Cluster hash tag: a product's keys share one slot, so one
+    # script can touch them all.
+    return "stock:{" + str(product_id) + "}"
+
+
+def reservation_key(product_id: int, reservation: str) -> str:
+    return "resv:{" + str(product_id) + "}:" + reservation
+
+
+class RedisStockBackend:
+    """Counts in Redis, kept equal to `products.stock`: an order takes stock from both, a
+    cancellation or expiry gives it back to both.
+
+    Redis failing: with `fail_closed` a reservation raises `StockUnavailable` (503) and no
+    order is written; with `database` the database's UPDATE decides alone until Redis is back.
+    Either way each call tries Redis afresh, so service resumes by itself.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        reservation_ttl: int,
+        down_policy: RedisDownPolicy = "fail_closed",
+    ) -> None:
+        self._redis = redis
+        self._sessionmaker = sessionmaker
+        self._ttl = reservation_ttl
+        self._down_policy = down_policy
+        self._reserve = redis.register_script(RESERVE)
+        self._release = redis.register_script(RELEASE)
+        self._compare_and_set = redis.register_script(COMPARE_AND_SET)
+        self._drift: dict[int, tuple[int, int]] = {}
+
+    async def reserve(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        held: list[StockLine] = []
+        try:
+            # One product at a time, in id order: each script stays in one Cluster slot.
+            for line in sorted(lines, key=lambda line: line.product_id):
+                if not await self._reserve_line(reservation, line):
+                    raise OutOfStock(line, await self._count(line.product_id))
+                held.append(line)
+        except OutOfStock:
+            await self.release(reservation, held)
+            raise
+        except (RedisError, OSError) as error:
+            await self.release(reservation, held)
+            if self._down_policy == "database":
+                logger.warning("Redis is down (%s); the database alone gates stock", error)
+                return
+            logger.warning("Redis is down (%s); refusing orders until it is back", error)
+            raise StockUnavailable() from error
+
+    async def _reserve_line(self, reservation: str, line: StockLine) -> bool:
+        keys = [stock_key(line.product_id), reservation_key(line.product_id, reservation)]
+        args = [line.quantity, self._ttl]
+        result = int(await self._reserve(keys=keys, args=args))
+        if result == -1:
+            await self._warm_products([line.product_id])
+            result = int(await self._reserve(keys=keys, args=args))
+        return result in (1, 2)
+
+    async def _count(self, product_id: int) -> int | None:
+        try:
+            value = await self._redis.get(stock_key(product_id))
+        except (RedisError, OSError):
+            return None
+        return max(int(value), 0) if value is not None else None
+
+    async def release(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        for line in lines:
+            keys = [stock_key(line.product_id), reservation_key(line.product_id, reservation)]
+            try:
+                await self._release(keys=keys)
+            except (RedisError, OSError) as error:
+                # The database has the stock back; reconcile() brings the count up later.
+                logger.warning("could not release %s in Redis: %s", keys[1], error)
+
+    async def confirm(self, reservation: str, lines: Sequence[StockLine]) -> None:
+        for line in lines:
+            key = reservation_key(line.product_id, reservation)
+            try:
+                await self._redis.delete(key)
+            except (RedisError, OSError) as error:
+                logger.warning("could not drop %s (its TTL will): %s", key, error)
+
+    async def set_level(self, product_id: int, stock: int) -> None:
+        try:
+            await self._redis.set(stock_key(product_id), stock)
+        except (RedisError, OSError) as error:
+            logger.warning("could not set stock of product %s in Redis: %s", product_id, error)
+
+    async def _database_counts(self, product_ids: Iterable[int] | None = None) -> dict[int, int]:
+        query = select(Product.id, Product.stock).where(Product.deleted_at.is_(None))
+        if product_ids is not None:
+            query = query.where(Product.id.in_(list(product_ids)))
+        async with self._sessionmaker() as session:
+            rows = await session.execute(query)
+            return dict(rows.tuples().all())
+
+    async def _warm_products(self, product_ids: Iterable[int] | None) -> int:
+        counts = await self._database_counts(product_ids)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for product_id, stock in counts.items():
+                pipe.set(stock_key(product_id), stock, nx=True)
+            written = await pipe.execute()
+        return sum(1 for ok in written if ok)
+
+    async def warm(self) -> int:
+        """Copy every count Redis lacks from the database (`SET NX`: a count already there,
+        perhaps moved by an order, stays), under a lock so workers do not all do it."""
+        async with try_lock(self._redis, "stock:warm", WARM_LOCK_TTL_MS) as locked:
+            if not locked:
+                return 0
+            return await self._warm_products(None)
+
+    async def reconcile(self) -> int:
+        """Fix counts that differ from the database the same way on two runs in a row.
+
+        A difference seen once may be an order between its reservation and its commit; one
+        that persists is drift (a release lost while Redis was down, a restart, an admin
+        edit), and the database wins.
+        """
+        counts = await self._database_counts()
+        ids = list(counts)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for product_id in ids:
+                pipe.get(stock_key(product_id))
+            values = await pipe.execute()
+        drift: dict[int, tuple[int, int]] = {}
+        missing: list[int] = []
+        for product_id, value in zip(ids, values, strict=True):
+            if value is None:
+                missing.append(product_id)
+            elif int(value) != counts[product_id]:
+                drift[product_id] = (int(value), counts[product_id])
+        fixed = await self._warm_products(missing) if missing else 0
+        for product_id, (seen, truth) in drift.items():
+            if self._drift.get(product_id) == (seen, truth):
+                key = stock_key(product_id)
+                if await self._compare_and_set(keys=[key], args=[seen, truth]):
+                    logger.info("stock of product %s drifted (%s != %s)", product_id, seen, truth)
+                    fixed += 1
+        self._drift = drift
+        return fixed
+
+
+def create_stock_backend(
+    redis: Redis | None,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    reservation_ttl: int,
+    down_policy: RedisDownPolicy,
+) -> StockBackend:
+    """Redis in front of the database when there is a Redis; the database alone otherwise."""
+    if redis is None:
+        return DatabaseStockBackend()
+    return RedisStockBackend(
+        redis, sessionmaker, reservation_ttl=reservation_ttl, down_policy=down_policy
+    )
