@@ -53,6 +53,7 @@ def bake(
             accept_hooks=True,
         )
     )
+    _drop_left_out(project, context)
     formatted = _write_python_made(template, project, context, contract_bytes)
     if not (format_code and format_python(project)) and not formatted:
         # The template is written ruff-clean; only freshly generated models need formatting.
@@ -60,6 +61,16 @@ def bake(
         schemas.write_text(black_format(schemas.read_text(encoding="utf-8")), encoding="utf-8")
     _write_answers(project, context, contract_sha256)
     return project
+
+
+def _drop_left_out(project: Path, context: ProjectContext) -> None:
+    """Remove the packages of the features the answers turned off (e.g. Shopify sync)."""
+    for relative in context.excluded_paths:
+        path = project / relative
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
 
 
 def _write_python_made(

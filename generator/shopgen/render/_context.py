@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,16 @@ from ._operations import (
 
 __all__ = ["ProjectContext", "build_context"]
 
+# Domain packages an answer can leave out, and the files that go with them. Their operations
+# then answer 501 from the binding layer, like an operation the template has not written yet.
+_OPTIONAL_DOMAINS: Mapping[str, tuple[str, ...]] = {
+    "webhooks": ("app/webhooks", "tests/test_shopify.py"),
+}
+
+
+def _left_out(answers: Answers) -> frozenset[str]:
+    return frozenset() if answers.shopify_sync else frozenset({"webhooks"})
+
 
 @dataclass(frozen=True, slots=True)
 class ProjectContext:
@@ -36,6 +47,16 @@ class ProjectContext:
     toml_description: str
     toml_author: str
     distribution: str
+
+    @property
+    def excluded_paths(self) -> tuple[str, ...]:
+        """Template files of the domain packages the answers left out."""
+        left_out = _left_out(self.answers)
+        return tuple(p for d, paths in _OPTIONAL_DOMAINS.items() if d in left_out for p in paths)
+
+    @property
+    def payment_channels(self) -> tuple[str, ...]:
+        return self.answers.payment_channels
 
     @property
     def custom(self) -> tuple[Operation, ...]:
@@ -79,7 +100,11 @@ def build_context(document: Mapping[str, Any], answers: Answers) -> ProjectConte
         f"{pascal_case(op_id)}Body": schema for op_id, schema in inline_bodies(document).items()
     }
     body_names = {op_id: f"{pascal_case(op_id)}Body" for op_id in inline_bodies(document)}
-    operations = collect_operations(document, body_names)
+    left_out = _left_out(answers)
+    operations = tuple(
+        dataclasses.replace(op, domain=None, pending=True) if op.domain in left_out else op
+        for op in collect_operations(document, body_names)
+    )
     present = {op.domain for op in operations if op.domain}
     info = document.get("info") if isinstance(document.get("info"), Mapping) else {}
     assert isinstance(info, Mapping)

@@ -16,6 +16,7 @@ from shopgen.errors import UserError
 __all__ = [
     "DOMAIN_OPERATIONS",
     "PENDING_OPERATIONS",
+    "RAW_BODY_OPERATIONS",
     "Operation",
     "Param",
     "collect_operations",
@@ -42,19 +43,24 @@ DOMAIN_OPERATIONS: Mapping[str, frozenset[str]] = {
     "auth": frozenset(
         {"registerUser", "createToken", "refreshToken", "getCurrentUser", "createWechatSession"}
     ),
+    "payments": frozenset({"createPayment", "getPayment", "receiveWechatPayNotification"}),
+    "webhooks": frozenset({"receiveShopifyWebhook"}),
     "orders": frozenset({"createOrder", "listOrders", "getOrder", "cancelOrder"}),
 }
 
 # Canonical operations the template will implement but does not yet: they answer 501 from
 # the binding layer rather than from a stub in the user's zone.
-PENDING_OPERATIONS: frozenset[str] = frozenset(
-    {
-        "createPayment",
-        "getPayment",
-        "receiveWechatPayNotification",
-        "receiveShopifyWebhook",
-    }
+PENDING_OPERATIONS: frozenset[str] = frozenset()
+
+# Operations whose handler checks a signature over the exact bytes received. Their header
+# parameters are bound as optional, so a missing signature header reaches the handler (which
+# answers 401 as the protocol says) instead of the framework's 422, and their body is not
+# bound: the handler reads `await request.body()` before parsing anything. A contract asks
+# the same of any operation with `x-shopgen-raw-body: true`.
+RAW_BODY_OPERATIONS: frozenset[str] = frozenset(
+    {"receiveWechatPayNotification", "receiveShopifyWebhook"}
 )
+RAW_BODY_EXTENSION = "x-shopgen-raw-body"
 
 _SCALARS: Mapping[str, str] = {
     "integer": "int",
@@ -111,6 +117,7 @@ class Operation:
     public: bool = False
     domain: str | None = None
     pending: bool = False
+    raw_body: bool = False
 
     @property
     def literals(self) -> tuple[Param, ...]:
@@ -232,7 +239,9 @@ def _marker(location: str, schema: Mapping[str, Any], alias: str | None) -> str:
     return f"{_LOCATIONS[location]}({', '.join(args)})"
 
 
-def _param(document: Mapping[str, Any], raw: Any, prefix: str) -> Param | None:
+def _param(
+    document: Mapping[str, Any], raw: Any, prefix: str, *, headers_optional: bool = False
+) -> Param | None:
     spec = _resolve(document, raw)
     if not isinstance(spec, Mapping) or spec.get("in") not in _LOCATIONS:
         return None  # cookie parameters and broken refs are left to the linter
@@ -252,6 +261,8 @@ def _param(document: Mapping[str, Any], raw: Any, prefix: str) -> Param | None:
     else:
         alias = None if name == wire else wire
     required = bool(spec.get("required")) or location == "path"
+    if headers_optional and location == "header":
+        required = False
     default: str | None = None
     if not required:
         if "default" in schema and schema["default"] is not None:
@@ -338,8 +349,9 @@ def collect_operations(
         seen.add(op_id)
         declared: dict[tuple[str, str], Param] = {}
         prefix = pascal_case(op_id)
+        raw_body = op_id in RAW_BODY_OPERATIONS or op.get(RAW_BODY_EXTENSION) is True
         for raw in [*shared, *(op.get("parameters") or [])]:
-            param = _param(document, raw, prefix)
+            param = _param(document, raw, prefix, headers_optional=raw_body)
             if param is not None:
                 declared[param.location, param.wire_name] = param
         params = tuple(declared.values())
@@ -365,6 +377,7 @@ def collect_operations(
                 public=not security,
                 domain=domains.get(op_id),
                 pending=op_id in PENDING_OPERATIONS,
+                raw_body=raw_body,
             )
         )
     return tuple(operations)

@@ -24,6 +24,11 @@ OPERATIONS: tuple[Operation, ...] = (
 {{ op.table_entry }}
 {% endfor %}
 )
+{% set raw_ids = ctx.operations | selectattr("raw_body") | map(attribute="id_literal") | list %}
+
+# Handlers that check a signature over the raw body read it themselves: no body is bound,
+# and their headers are optional so a missing signature is the handler's 401, not a 422.
+RAW_BODY: frozenset[str] = frozenset({% if raw_ids %}{ {{- raw_ids | join(", ") -}} }{% endif %})
 {% for op in ctx.operations %}
 {% for p in op.literals %}
 

@@ -139,10 +139,13 @@ def _fen(value: object) -> int:
 class WechatPayClient:
     """Calls to WeChat Pay: signed by the merchant, answers checked against the platform key."""
 
-    def __init__(self, http: httpx.AsyncClient, config: WechatPay, clock: Clock) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, config: WechatPay, clock: Clock, *, timeout: float = 5.0
+    ) -> None:
         self._http = http
         self._config = config
         self._clock = clock
+        self._timeout = timeout
 
     @property
     def merchant(self) -> signing.Merchant:
@@ -188,7 +191,7 @@ class WechatPayClient:
         }
         try:
             response = await self._http.post(
-                self._config.api_base + path, content=body, headers=headers
+                self._config.api_base + path, content=body, headers=headers, timeout=self._timeout
             )
         except httpx.TimeoutException:
             raise UpstreamTimeout("WeChat Pay did not answer in time") from None

@@ -1,0 +1,142 @@
+"""Handlers of the payment operations, and WeChat Pay's notification callback."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import BackgroundTasks, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.api import operations as ops
+from app.api.binding import Handler
+from app.auth.dependencies import CurrentUser
+from app.core.envelope import Envelope, ok
+from app.orders.service import OrderService
+from app.payments.dependencies import (
+    ClockDep,
+    PaymentServiceDep,
+    mock_secret,
+    wechat_pay_config,
+)
+from app.payments.models import Payment
+from app.payments.service import (
+    PaymentService,
+    mock_notification,
+    open_mock_notification,
+)
+from app.payments.wechat import Clock, NotificationRejected
+
+logger = logging.getLogger(__name__)
+
+
+def _public(payment: Payment, wechat_params: dict[str, str] | None) -> ops.CreatePaymentData:
+    return ops.CreatePaymentData.model_validate(
+        {
+            "id": payment.id,
+            "order_id": payment.order_id,
+            "channel": payment.channel,
+            "out_trade_no": payment.out_trade_no,
+            "status": payment.status,
+            "amount_cents": payment.amount_cents,
+            "currency": payment.currency,
+            "transaction_id": payment.transaction_id,
+            "paid_at": payment.paid_at,
+            "created_at": payment.created_at,
+            "wechat_params": wechat_params,
+        }
+    )
+
+
+async def create_payment(
+    body: ops.CreatePaymentBody,
+    user: CurrentUser,
+    payments: PaymentServiceDep,
+    background: BackgroundTasks,
+    request: Request,
+    clock: ClockDep,
+) -> Envelope[ops.CreatePaymentData]:
+    opened = await payments.open(user, body.order_id, body.channel.root)
+    if opened.payment.channel == "mock":
+        background.add_task(deliver_mock_notification, request.app, opened.payment, clock)
+    return ok(_public(opened.payment, opened.wechat_params))
+
+
+async def get_payment(
+    params: ops.GetPaymentParamsDep, user: CurrentUser, payments: PaymentServiceDep
+) -> Envelope[ops.GetPaymentData]:
+    payment = await payments.get(user, params.payment_id)
+    return ok(_public(payment, payments.request_payment(payment)))
+
+
+def _fail(rejected: NotificationRejected, request: Request) -> Response:
+    logger.warning(
+        "WeChat Pay notification rejected, nothing changed (%s): %s [serial %s, from %s]",
+        rejected.status_code,
+        rejected.message,
+        request.headers.get("Wechatpay-Serial"),
+        request.client.host if request.client else "?",
+    )
+    return JSONResponse(
+        {"code": "FAIL", "message": rejected.message}, status_code=rejected.status_code
+    )
+
+
+def _signed_headers(params: ops.ReceiveWechatPayNotificationParams) -> dict[str, str]:
+    found = {
+        "Wechatpay-Timestamp": params.wechatpay_timestamp,
+        "Wechatpay-Nonce": params.wechatpay_nonce,
+        "Wechatpay-Signature": params.wechatpay_signature,
+        "Wechatpay-Serial": params.wechatpay_serial,
+        "Wechatpay-Signature-Type": params.wechatpay_signature_type,
+    }
+    return {name: value for name, value in found.items() if value}
+
+
+async def receive_wechat_pay_notification(
+    params: ops.ReceiveWechatPayNotificationParamsDep,
+    request: Request,
+    payments: PaymentServiceDep,
+    clock: ClockDep,
+) -> Response:
+    """Trust first (signature and freshness over the raw bytes), then decrypt, then settle.
+    Success is an empty 204; failures use WeChat Pay's `{"code": "FAIL", ...}` shape.
+
+    The headers are optional at the route, so a missing one is this handler's 401."""
+    body = await request.body()
+    config = wechat_pay_config(request.app)
+    try:
+        if config is None:
+            raise NotificationRejected(500, "WeChat Pay is not configured on this server")
+        transaction = config.open_transaction(_signed_headers(params), body, clock())
+        outcome = await payments.settle(transaction, "wechat")
+    except NotificationRejected as rejected:
+        return _fail(rejected, request)
+    except SQLAlchemyError:
+        logger.exception("WeChat Pay notification could not be stored")
+        return _fail(NotificationRejected(500, "the payment could not be stored"), request)
+    logger.info("WeChat Pay notification for %s: %s", transaction.out_trade_no, outcome)
+    return Response(status_code=204)
+
+
+async def deliver_mock_notification(app: FastAPI, payment: Payment, clock: Clock) -> None:
+    """The mock channel's "payment succeeded": signed like a real notification and settled
+    through the same `PaymentService.settle` a verified WeChat Pay notification reaches."""
+    secret = mock_secret(app)
+    body, signature = mock_notification(secret, payment, clock())
+    async with app.state.sessionmaker() as session:
+        orders = OrderService(session, app.state.stock)
+        payments = PaymentService(
+            session, orders, clock=clock, wechat=None, mock_enabled=True, redis=app.state.redis
+        )
+        try:
+            await payments.settle(open_mock_notification(secret, body, signature), "mock")
+        except NotificationRejected as rejected:
+            logger.warning("mock notification rejected: %s", rejected.message)
+
+
+HANDLERS: dict[str, Handler] = {
+    "createPayment": create_payment,
+    "getPayment": get_payment,
+    "receiveWechatPayNotification": receive_wechat_pay_notification,
+}

@@ -1,0 +1,268 @@
+"""Opening payments and settling them: one `settle` for every channel, so the mock channel
+exercises exactly the path a verified WeChat Pay notification takes."""
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.core.errors import BadRequest, NotFound, NotImplementedYet
+from app.core.locks import RedisLock
+from app.orders.models import Order
+from app.orders.service import OrderService, PaymentOutcome
+from app.orders.state import IllegalTransition, OrderStatus
+from app.payments import signing
+from app.payments.channels import CHANNELS
+from app.payments.models import Payment
+from app.payments.wechat import Clock, NotificationRejected, Transaction, WechatPayClient
+
+logger = logging.getLogger(__name__)
+
+SETTLE_LOCK_MS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    payment: Payment
+    wechat_params: dict[str, str] | None
+
+
+class PaymentService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        orders: OrderService,
+        *,
+        clock: Clock,
+        wechat: WechatPayClient | None,
+        mock_enabled: bool,
+        redis: Redis | None = None,
+    ) -> None:
+        self.session = session
+        self._orders = orders
+        self._clock = clock
+        self._wechat = wechat
+        self._mock_enabled = mock_enabled
+        self._redis = redis
+
+    # -- opening ----------------------------------------------------------------------------
+
+    async def open(self, user: User, order_id: int, channel: str) -> Opened:
+        self._check_channel(channel)
+        order = await self.session.get(Order, order_id)
+        if order is None or (order.user_id != user.id and user.role != "admin"):
+            raise NotFound("Order not found")
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            raise IllegalTransition(order.status, OrderStatus.PAID)
+        if channel == "wechat":
+            return await self._open_wechat(user, order)
+        payment = await self._new_payment(order, channel)
+        await self.session.commit()
+        return Opened(payment, None)
+
+    def _check_channel(self, channel: str) -> None:
+        if channel not in CHANNELS:
+            raise NotImplementedYet(f"The {channel} channel is not part of this service")
+        if channel == "mock" and not self._mock_enabled:
+            raise NotImplementedYet("The mock channel is off; set PAYMENT_MOCK_ENABLED")
+        if channel == "wechat" and self._wechat is None:
+            raise NotImplementedYet("WeChat Pay is not configured on this server")
+
+    async def _open_wechat(self, user: User, order: Order) -> Opened:
+        assert self._wechat is not None
+        if order.currency != "CNY":
+            raise BadRequest("WeChat Pay charges CNY only")
+        if not user.wechat_openid:
+            raise BadRequest("Log in through WeChat first: WeChat Pay needs the payer's openid")
+        reusable = await self.session.scalar(
+            select(Payment).where(
+                Payment.order_id == order.id,
+                Payment.channel == "wechat",
+                Payment.status == "pending",
+                Payment.prepay_id.is_not(None),
+                Payment.amount_cents == order.total_cents,
+            )
+        )
+        if reusable is not None:
+            return Opened(reusable, self.request_payment(reusable))
+        payment = await self._new_payment(order, "wechat")
+        await self.session.commit()
+        try:
+            prepay_id = await self._wechat.prepay(
+                out_trade_no=payment.out_trade_no,
+                description=f"Order {order.id}",
+                total_fen=payment.amount_cents,
+                openid=user.wechat_openid,
+                time_expire=order.expires_at,
+            )
+        except Exception:
+            payment.status = "failed"
+            await self.session.commit()
+            raise
+        payment.prepay_id = prepay_id
+        payment.updated_at = self._clock()
+        await self.session.commit()
+        return Opened(payment, self.request_payment(payment))
+
+    async def _new_payment(self, order: Order, channel: str) -> Payment:
+        now = self._clock()
+        payment = Payment(
+            order_id=order.id,
+            channel=channel,
+            out_trade_no=f"SG{order.id}T{int(now.timestamp())}{secrets.token_hex(2).upper()}",
+            amount_cents=order.total_cents,
+            currency=order.currency,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(payment)
+        await self.session.flush()
+        return payment
+
+    def request_payment(self, payment: Payment) -> dict[str, str] | None:
+        """Fresh `wx.requestPayment` arguments for a pending WeChat payment, else None."""
+        if self._wechat is None or payment.status != "pending" or not payment.prepay_id:
+            return None
+        return self._wechat.merchant.request_payment(
+            payment.prepay_id, timestamp=int(self._clock().timestamp()), nonce=signing.new_nonce()
+        )
+
+    async def get(self, user: User, payment_id: int) -> Payment:
+        payment = await self.session.get(Payment, payment_id)
+        if payment is None:
+            raise NotFound("Payment not found")
+        if user.role != "admin":
+            owner = await self.session.scalar(
+                select(Order.user_id).where(Order.id == payment.order_id)
+            )
+            if owner != user.id:
+                raise NotFound("Payment not found")
+        return payment
+
+    # -- settling ---------------------------------------------------------------------------
+
+    async def settle(self, transaction: Transaction, channel: str) -> PaymentOutcome:
+        """Mark the order paid for a verified, successful transaction, exactly once.
+
+        Raises `NotificationRejected` (nothing changed) when the transaction does not match
+        the payment we opened. Returns the order outcome: `paid`, `already_paid` or
+        `paid_after_cancel`.
+        """
+        if transaction.trade_state != "SUCCESS":
+            raise NotificationRejected(400, f"trade_state {transaction.trade_state}")
+        async with self._lock(f"payment:{transaction.out_trade_no}"):
+            payment = await self.session.scalar(
+                select(Payment)
+                .where(Payment.out_trade_no == transaction.out_trade_no)
+                .with_for_update()
+            )
+            if payment is None or payment.channel != channel:
+                raise NotificationRejected(400, "unknown out_trade_no")
+            order_total = await self.session.scalar(
+                select(Order.total_cents).where(Order.id == payment.order_id)
+            )
+            if transaction.total != payment.amount_cents or transaction.total != order_total:
+                raise NotificationRejected(400, "amount does not match the order's total")
+            paid_at = transaction.success_time or self._clock()
+            # Written in the transaction mark_paid commits: the payment and the order move
+            # together, and only the first notification finds the payment not succeeded.
+            await self.session.execute(
+                update(Payment)
+                .where(Payment.id == payment.id, Payment.status != "succeeded")
+                .values(
+                    status="succeeded",
+                    transaction_id=transaction.transaction_id,
+                    paid_at=paid_at,
+                    updated_at=self._clock(),
+                )
+            )
+            outcome = await self._orders.mark_paid(
+                payment.order_id, transaction_id=transaction.transaction_id, paid_at=paid_at
+            )
+            if outcome == "paid_after_cancel":
+                await self.session.execute(
+                    update(Payment).where(Payment.id == payment.id).values(refund_required=True)
+                )
+                await self.session.commit()
+                logger.warning(
+                    "payment %s arrived after order %s was closed; refund it",
+                    payment.out_trade_no,
+                    payment.order_id,
+                )
+        return outcome
+
+    @asynccontextmanager
+    async def _lock(self, name: str) -> AsyncIterator[None]:
+        """The Redis token lock when Redis is configured; the row locks in `settle` do the
+        rest (and are all there is without Redis). Correctness rests on the conditional
+        updates: the lock only keeps two workers from settling the same payment at once."""
+        lock = RedisLock(self._redis, name, SETTLE_LOCK_MS) if self._redis else None
+        acquired = False
+        if lock is not None:
+            try:
+                acquired = await lock.acquire()
+            except RedisError:
+                logger.warning("Redis unavailable for lock %s; relying on row locks", name)
+                lock = None
+            else:
+                if not acquired:
+                    raise NotificationRejected(503, "the same payment is being settled")
+        try:
+            yield
+        finally:
+            if lock is not None and acquired:
+                with suppress(RedisError):
+                    await lock.release()
+
+
+# -- the mock channel ---------------------------------------------------------------------
+
+
+def mock_signature(secret: bytes, body: bytes) -> str:
+    return hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def mock_notification(secret: bytes, payment: Payment, now: datetime) -> tuple[bytes, str]:
+    """The body and signature of the mock channel's "payment succeeded" notification."""
+    body = json.dumps(
+        {
+            "out_trade_no": payment.out_trade_no,
+            "transaction_id": f"MOCK{payment.id}{secrets.token_hex(4).upper()}",
+            "amount": {"total": payment.amount_cents, "currency": payment.currency},
+            "success_time": now.isoformat(),
+        },
+        separators=(",", ":"),
+    ).encode()
+    return body, mock_signature(secret, body)
+
+
+def open_mock_notification(secret: bytes, body: bytes, signature: str | None) -> Transaction:
+    """Verify and read a mock notification; `NotificationRejected` if it is not ours."""
+    if not signature or not hmac.compare_digest(mock_signature(secret, body), signature):
+        raise NotificationRejected(401, "mock signature rejected")
+    try:
+        data: dict[str, Any] = json.loads(body)
+        return Transaction(
+            app_id="mock",
+            mch_id="mock",
+            out_trade_no=str(data["out_trade_no"]),
+            transaction_id=str(data["transaction_id"]),
+            trade_state="SUCCESS",
+            total=int(data["amount"]["total"]),
+            currency=str(data["amount"]["currency"]),
+            success_time=datetime.fromisoformat(data["success_time"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        raise NotificationRejected(400, "malformed mock notification") from None

@@ -1,0 +1,53 @@
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.db import Base, UTCDateTime, utcnow
+
+
+class ShopifyDelivery(Base):
+    """One Shopify event, stored before it is answered and processed after.
+
+    `dedup_key` is the event id (the same on every retry) or, for deliveries without one,
+    the webhook id. `status` runs pending → processing → done, or back to pending with
+    `last_error` for the sweeper to retry; `failed` after too many attempts.
+    """
+
+    __tablename__ = "shopify_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(64))
+    dedup_key: Mapped[str] = mapped_column(String(64))
+    webhook_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    api_version: Mapped[str | None] = mapped_column(String(16))
+    triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("shop", "topic", "dedup_key", name="uq_shopify_deliveries_event"),
+        Index("ix_shopify_deliveries_status", "status", "received_at"),
+    )
+
+
+class ShopifyVariant(Base):
+    """A Shopify variant and the local product it stands for (matched by sku), so inventory
+    updates, which name only the inventory item, reach the right product."""
+
+    __tablename__ = "shopify_variants"
+
+    variant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    shop: Mapped[str] = mapped_column(String(255))
+    shopify_product_id: Mapped[int] = mapped_column(BigInteger)
+    inventory_item_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    sku: Mapped[str | None] = mapped_column(String(64))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,244 @@
+"""Storing Shopify deliveries at once, processing them after, and retrying what failed.
+
+A delivery is claimed by a conditional UPDATE (pending → processing), so two workers (the
+background task and the sweeper, or two processes) never process it at once, with or
+without Redis. Processing is idempotent anyway: orders are upserted by (source, external id)
+and only a newer `updated_at` changes them; stock is set, not adjusted.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.db import utcnow
+from app.orders.models import Order
+from app.orders.service import LineDraft, OrderService
+from app.orders.state import IllegalTransition, OrderStatus
+from app.products.models import LIVE, Product
+from app.stock.backend import StockBackend
+from app.webhooks import shopify
+from app.webhooks.models import ShopifyDelivery, ShopifyVariant
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A claim older than this belongs to a worker that died; the sweeper takes it over.
+STALE_CLAIM = timedelta(minutes=5)
+
+
+async def store(session: AsyncSession, delivery: ShopifyDelivery) -> bool:
+    """Insert the delivery; False when the same event was stored before (a duplicate)."""
+    session.add(delivery)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def _claim(session: AsyncSession, delivery_id: int, now: datetime) -> bool:
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
+        update(ShopifyDelivery)
+        .where(
+            ShopifyDelivery.id == delivery_id,
+            or_(
+                ShopifyDelivery.status == "pending",
+                (ShopifyDelivery.status == "processing")
+                & (ShopifyDelivery.claimed_at < now - STALE_CLAIM),
+            ),
+        )
+        .values(status="processing", claimed_at=now, attempts=ShopifyDelivery.attempts + 1)
+    )
+    await session.commit()
+    return result.rowcount == 1
+
+
+async def process(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stock: StockBackend,
+    delivery_id: int,
+    now: datetime | None = None,
+) -> bool:
+    """Process one stored delivery if nobody else is; whether it is done now."""
+    now = now or utcnow()
+    async with sessionmaker() as session:
+        if not await _claim(session, delivery_id, now):
+            return False
+        delivery = await session.get(ShopifyDelivery, delivery_id)
+        assert delivery is not None
+        topic, shop, body = delivery.topic, delivery.shop, delivery.body
+        attempts = delivery.attempts
+    try:
+        async with sessionmaker() as session:
+            await Processor(session, stock, shop).handle(topic, shopify.parse(body.encode()))
+    except Exception as error:  # noqa: BLE001 - any failure leaves the row for the sweeper
+        logger.warning("Shopify delivery %s (%s) failed: %r", delivery_id, topic, error)
+        status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+        values: dict[str, Any] = {"status": status, "last_error": repr(error)[:2000]}
+    else:
+        status = "done"
+        values = {"status": status, "processed_at": utcnow(), "last_error": None}
+    async with sessionmaker() as session:
+        await session.execute(
+            update(ShopifyDelivery).where(ShopifyDelivery.id == delivery_id).values(**values)
+        )
+        await session.commit()
+    return status == "done"
+
+
+async def sweep(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stock: StockBackend,
+    now: datetime | None = None,
+    limit: int = 100,
+) -> int:
+    """Retry pending deliveries and take over stale claims, oldest first; how many finished."""
+    now = now or utcnow()
+    async with sessionmaker() as session:
+        ids = await session.scalars(
+            select(ShopifyDelivery.id)
+            .where(
+                or_(
+                    ShopifyDelivery.status == "pending",
+                    (ShopifyDelivery.status == "processing")
+                    & (ShopifyDelivery.claimed_at < now - STALE_CLAIM),
+                )
+            )
+            .order_by(ShopifyDelivery.id)
+            .limit(limit)
+        )
+        pending = list(ids)
+    done = 0
+    for delivery_id in pending:
+        done += await process(sessionmaker, stock, delivery_id, now)
+    return done
+
+
+class Processor:
+    """What each topic does to the local orders, products and stock."""
+
+    def __init__(self, session: AsyncSession, stock: StockBackend, shop: str) -> None:
+        self.session = session
+        self.stock = stock
+        self.shop = shop
+        self.orders = OrderService(session, stock)
+
+    async def handle(self, topic: str, payload: dict[str, Any]) -> None:
+        if topic in shopify.ORDER_TOPICS:
+            await self.mirror_order(topic, payload)
+        elif topic == "refunds/create":
+            await self.refund(payload)
+        elif topic == "products/update":
+            await self.map_variants(payload)
+        elif topic == "inventory_levels/update":
+            await self.set_inventory(payload)
+        else:
+            logger.info("Shopify topic %s needs no local change", topic)
+
+    async def mirror_order(self, topic: str, payload: dict[str, Any]) -> None:
+        mirrored = shopify.order(topic, payload)
+        drafts: list[LineDraft] = []
+        for line in mirrored.lines:
+            product = await self._product_for(line.sku, line.variant_id)
+            if product is None:
+                logger.warning(
+                    "Shopify order %s: no local product for sku %s / variant %s",
+                    mirrored.external_id,
+                    line.sku,
+                    line.variant_id,
+                )
+                continue
+            drafts.append(
+                LineDraft(
+                    product_id=product.id,
+                    sku=product.sku,
+                    title=line.title or product.title,
+                    quantity=line.quantity,
+                    unit_price_cents=line.unit_price_cents,
+                )
+            )
+        await self.orders.upsert_external(
+            source="shopify",
+            external_id=mirrored.external_id,
+            status=mirrored.status,
+            items=drafts,
+            total_cents=mirrored.total_cents,
+            currency=mirrored.currency,
+            updated_at=mirrored.updated_at,
+        )
+
+    async def _product_for(self, sku: str | None, variant_id: int | None) -> Product | None:
+        if sku:
+            product = await self.session.scalar(select(Product).where(Product.sku == sku, LIVE))
+            if product is not None:
+                return product
+        if variant_id is not None:
+            variant = await self.session.get(ShopifyVariant, variant_id)
+            if variant is not None and variant.product_id is not None:
+                return await self.session.get(Product, variant.product_id)
+        return None
+
+    async def refund(self, payload: dict[str, Any]) -> None:
+        """A full refund makes the mirrored order `refunded`; stock follows through
+        `inventory_levels/update`, which Shopify sends when it restocks."""
+        external_id = shopify.external_id(payload["order_id"])
+        order = await self.session.scalar(
+            select(Order).where(Order.source == "shopify", Order.external_id == external_id)
+        )
+        if order is None:
+            logger.info("Shopify refund for unknown order %s", external_id)
+            return
+        if shopify.refunded_cents(payload, order.currency) < order.total_cents:
+            return
+        try:
+            await self.orders.change_status(order.id, OrderStatus.REFUNDED)
+        except IllegalTransition as error:
+            logger.info("Shopify refund of order %s: %s", external_id, error.msg)
+
+    async def map_variants(self, payload: dict[str, Any]) -> None:
+        product_id = int(payload["id"])
+        for raw in payload.get("variants") or ():
+            sku = str(raw["sku"]) if raw.get("sku") else None
+            local = None
+            if sku:
+                local = await self.session.scalar(
+                    select(Product.id).where(Product.sku == sku, LIVE)
+                )
+            variant = await self.session.get(ShopifyVariant, int(raw["id"]))
+            if variant is None:
+                variant = ShopifyVariant(variant_id=int(raw["id"]), shop=self.shop)
+                self.session.add(variant)
+            variant.shopify_product_id = product_id
+            item = raw.get("inventory_item_id")
+            variant.inventory_item_id = int(item) if item is not None else None
+            variant.sku = sku
+            variant.product_id = local
+            variant.updated_at = utcnow()
+        await self.session.commit()
+
+    async def set_inventory(self, payload: dict[str, Any]) -> None:
+        available = payload.get("available")
+        if available is None:
+            return  # untracked inventory
+        product_id = await self.session.scalar(
+            select(ShopifyVariant.product_id).where(
+                ShopifyVariant.inventory_item_id == int(payload["inventory_item_id"])
+            )
+        )
+        if product_id is None:
+            logger.info(
+                "Shopify inventory item %s maps to no product", payload["inventory_item_id"]
+            )
+            return
+        level = max(int(available), 0)
+        await self.session.execute(
+            update(Product).where(Product.id == product_id).values(stock=level, updated_at=utcnow())
+        )
+        await self.session.commit()
+        await self.stock.set_level(product_id, level)
