@@ -9,7 +9,11 @@ from app.auth import models as auth_models  # noqa: F401 - registers the tables
 from app.core.config import DatabaseSettings
 from app.core.db import Base, create_engine
 from app.orders import models as order_models  # noqa: F401 - registers the tables
+from app.payments import models as payment_models  # noqa: F401 - registers the tables
 from app.products import models as product_models  # noqa: F401 - registers the tables
+{% if cookiecutter.shopify_sync %}
+from app.webhooks import models as webhook_models  # noqa: F401 - registers the tables
+{% endif %}
 
 target_metadata = Base.metadata
 

@@ -1,4 +1,4 @@
-"""Payments, Shopify deliveries and the Shopify variant map.
+"""Payments{% if cookiecutter.shopify_sync %}, Shopify deliveries and the Shopify variant map{% endif %}.
 
 Revision ID: 0003
 Revises: 0002
@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("out_trade_no", name=op.f("uq_payments_out_trade_no")),
     )
     op.create_index("ix_payments_order_id", "payments", ["order_id", "status"])
+{% if cookiecutter.shopify_sync %}
     op.create_table(
         "shopify_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -84,9 +85,12 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_shopify_variants_inventory_item_id"), "shopify_variants", ["inventory_item_id"]
     )
+{% endif %}
 
 
 def downgrade() -> None:
+{% if cookiecutter.shopify_sync %}
     op.drop_table("shopify_variants")
     op.drop_table("shopify_deliveries")
+{% endif %}
     op.drop_table("payments")
