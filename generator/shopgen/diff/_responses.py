@@ -1,0 +1,79 @@
+"""Responses: statuses, media types, headers, and each common media type's schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from shopgen.contract import Operation, join_pointer, split_pointer
+
+from ._collect import Found, code
+from ._schemas import SchemaDiffer
+
+__all__ = ["compare_responses"]
+
+
+def _is_error(status: str) -> bool:
+    """4xx, 5xx, `4XX` and `default`: clients keep handling them when they go undocumented."""
+    return status[:1] in ("4", "5") or status == "default"
+
+
+def _headers(operation: Operation, status: str) -> dict[str, Any]:
+    response = operation.contract.deref(operation.responses.get(status))
+    headers = response.get("headers") if isinstance(response, dict) else None
+    return {str(k).lower(): v for k, v in headers.items()} if isinstance(headers, dict) else {}
+
+
+def compare_responses(old: Operation, new: Operation, schemas: SchemaDiffer) -> Iterator[Found]:
+    old_statuses, new_statuses = old.responses, new.responses
+    holder = f"{new.pointer}/responses"
+    for status in old_statuses:
+        if status not in new_statuses:
+            kind = (
+                "error-response-status-removed" if _is_error(status) else "response-status-removed"
+            )
+            yield Found(
+                kind, f"response {status}", "removed", f"{old.pointer}/responses/{status}", holder
+            )
+    for status in new_statuses:
+        at = join_pointer([*split_pointer(new.pointer), "responses", status])
+        if status not in old_statuses:
+            yield Found("response-status-added", f"response {status}", "added", holder, at)
+            continue
+        yield from _compare_response(old, new, status, schemas)
+
+
+def _compare_response(
+    old: Operation, new: Operation, status: str, schemas: SchemaDiffer
+) -> Iterator[Found]:
+    where = f"response {status}"
+    old_at = join_pointer([*split_pointer(old.pointer), "responses", status])
+    new_at = join_pointer([*split_pointer(new.pointer), "responses", status])
+    new_headers = _headers(new, status)
+    for name in _headers(old, status):
+        if name not in new_headers:
+            detail = f"header {code(name)} removed"
+            yield Found("response-header-removed", where, detail, f"{old_at}/headers", new_at)
+    old_media = {m.media_type: m for m in old.response_media(status)}
+    new_media = {m.media_type: m for m in new.response_media(status)}
+    for name, media in old_media.items():
+        if name not in new_media:
+            detail = f"media type {code(name)} removed"
+            yield Found("response-media-type-removed", where, detail, media.pointer, new_at)
+    for name, media in new_media.items():
+        if name not in old_media:
+            detail = f"media type {code(name)} added"
+            yield Found("response-media-type-added", where, detail, old_at, media.pointer)
+            continue
+        before = old_media[name]
+        if before.schema is None or media.schema is None:
+            continue
+        label = where if len(new_media) == 1 else f"{where} {code(name)}"
+        yield from schemas.compare(
+            before.schema,
+            media.schema,
+            f"{before.pointer}/schema",
+            f"{media.pointer}/schema",
+            "response",
+            label,
+        )
