@@ -138,3 +138,9 @@ def test_bad_input_is_a_user_error_with_a_position(
 def test_a_missing_file_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no such file"):
         diff.compare(tmp_path / "absent.yaml", write(tmp_path, "good.json", base()))
+
+
+def test_the_readme_lists_every_kind_with_its_verdict() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for kind in diff.KINDS.values():
+        assert f"| `{kind.id}` | {'yes' if kind.breaking else 'no'} |" in readme

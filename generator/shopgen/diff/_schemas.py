@@ -55,7 +55,18 @@ class _At:
     def where(self) -> str:
         return f"{self.label} property {code(self.path)}" if self.path else self.label
 
+    @classmethod
+    def of(cls, old: str, new: str, fallback: str) -> _At:
+        """Inside a component, named by the component and the path from its root, so one place
+        has one name however an operation reaches it (a ref, an allOf member, a copy)."""
+        place = _place(new) or _place(old)
+        if place is None:
+            return cls(old, new, fallback)
+        return cls(old, new, f"schema {code(place[0])}", place[1])
+
     def down(self, old: str, new: str, step: str) -> _At:
+        if _place(new) is not None:
+            return _At.of(old, new, self.label)
         if step.startswith("["):
             path = f"{self.path}{step}" if self.path else step
         else:
@@ -101,8 +112,8 @@ class SchemaDiffer:
         if pair is None:
             old, new = self._pending.pop(key)
             pair = self._pairs[key] = _Pair()
-            label = f"schema {code(_name(key[1]) or _name(key[0]) or key[1])}"
-            self._walk(old, new, _At(key[0], key[1], label), key[2], pair, top=True)
+            at = _At.of(key[0], key[1], f"schema at {code(key[1])}")
+            self._walk(old, new, at, key[2], pair, top=True)
         return pair
 
     def _resolve(self, contract: Contract, node: Any, pointer: str) -> tuple[Any, str, bool]:
@@ -195,13 +206,14 @@ class SchemaDiffer:
                 )
                 removed, added = [], []
         for name in removed:
+            declared = self._declaration(old_props[name][1], self.side.new) or at
             emit(
                 Found(
                     f"{direction}-property-removed",
-                    at.where(),
+                    declared.where(),
                     f"property {code(name)} removed",
                     old_props[name][1],
-                    holder,
+                    f"{declared.new}/properties" if declared is not at else holder,
                 )
             )
         for name in added:
@@ -211,7 +223,8 @@ class SchemaDiffer:
             else:
                 kind = f"{direction}-property-added"
                 detail = f"property {code(name)} added"
-            emit(Found(kind, at.where(), detail, at.old, new_props[name][1]))
+            declared = self._declaration(new_props[name][1], self.side.old) or at
+            emit(Found(kind, declared.where(), detail, declared.old, new_props[name][1]))
         for name, (old_schema, old_pointer) in old_props.items():
             if name not in new_props:
                 continue
@@ -232,6 +245,16 @@ class SchemaDiffer:
             self._walk(
                 old_schema, new_schema, at.down(old_pointer, new_pointer, name), direction, into
             )
+
+    def _declaration(self, property_pointer: str, other: Contract) -> _At | None:
+        """The component schema declaring a property, when the other version has it too."""
+        parts = split_pointer(property_pointer)
+        if len(parts) < 4 or parts[-2] != "properties" or _place(property_pointer) is None:
+            return None
+        declaring = property_pointer[: property_pointer.rindex("/properties/")]
+        if other.references.lookup(f"#{declaring}") is None:
+            return None
+        return _At.of(declaring, declaring, declaring)
 
     def _variants(
         self, old: dict[str, Any], new: dict[str, Any], at: _At, direction: Direction, into: _Pair
@@ -263,12 +286,24 @@ class SchemaDiffer:
 # -- reading one schema ------------------------------------------------------------------------
 
 
-def _name(pointer: str) -> str | None:
-    """`Order.lines` for `/components/schemas/Order/properties/lines`; None elsewhere."""
+def _place(pointer: str) -> tuple[str, str] | None:
+    """(`Order`, `lines[].sku`) for `/components/schemas/Order/properties/lines/items/...`."""
     if not pointer.startswith("/components/schemas/"):
         return None
-    parts = split_pointer(pointer)[2:]
-    return ".".join(p for p in parts if p != "properties")
+    name, *rest = split_pointer(pointer)[2:]
+    path = ""
+    index = 0
+    while index < len(rest):
+        part = rest[index]
+        if part == "properties" and index + 1 < len(rest):
+            path = f"{path}.{rest[index + 1]}" if path else rest[index + 1]
+            index += 2
+        elif part in ("allOf", "anyOf", "oneOf", "prefixItems"):
+            index += 2  # a member of a composition adds no property to the path
+        else:
+            path += {"items": "[]", "additionalProperties": ".*"}.get(part, "")
+            index += 1
+    return name, path
 
 
 def _types(contract: Contract, schema: dict[str, Any]) -> set[str]:
