@@ -63,25 +63,7 @@ TARGET_INPUT = "github"
 
 SECTION_BEGIN = "<!-- BEGIN lint-bench: written by bench/lint_bench.py -->"
 SECTION_END = "<!-- END lint-bench -->"
-RESULTS_HEADER = """# Benchmarks
-
-Figures measured on the project's machine. Each benchmark owns one second-level section below,
-written by the script named in it; `bench/README.md` says how to run each one. Scripts rewrite
-only the text between their own `BEGIN`/`END` markers.
-"""
-PLACEHOLDER_SECTIONS = """
-## `shopgen new`
-
-Not measured yet.
-
-## `shopgen docs`
-
-Not measured yet.
-
-## Generated service
-
-Not measured yet.
-"""
+RESULTS_HEADING = "## `shopgen lint`"
 
 # Quiet, offline peers: no usage data, no update check, no colour codes in captured output.
 PEER_ENV = {
@@ -129,6 +111,7 @@ class RunSample:
     stderr_tail: str = ""
     rules_run: int | None = None
     busy_before: float = 0.0
+    others_during: float = 0.0
 
 
 @dataclass
@@ -723,6 +706,7 @@ def measure(
         full = [str(GNU_TIME), "-v", "-o", str(time_path), *cmd]
     else:
         full = [sys.executable, "-c", _RUSAGE_WRAPPER, str(base), *cmd]
+    ticks_before = cpu_ticks()
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
@@ -761,8 +745,15 @@ def measure(
         cpu = float(ru.get("cpu", 0.0))
         maxrss = int(ru.get("maxrss", 0))
         exit_code = int(ru.get("rc", proc.wait()))
+    ticks_after = cpu_ticks()
     if timed_out:
         exit_code = -9
+    # CPU that other work used while this run went on, as a share of all cores: busy ticks
+    # of the machine minus the run's own CPU time.
+    hz = os.sysconf("SC_CLK_TCK")
+    total_ticks = ticks_after[0] - ticks_before[0]
+    busy_s = (total_ticks - (ticks_after[1] - ticks_before[1])) / hz
+    others = max(0.0, busy_s - cpu) / (total_ticks / hz) if total_ticks > 0 else 0.0
     stdout = out_path.read_text(encoding="utf-8", errors="replace")
     stderr = err_path.read_text(encoding="utf-8", errors="replace")
     # 0 is clean and 1 means findings were reported, for all three tools. Anything else (2 for
@@ -781,6 +772,7 @@ def measure(
         findings=findings,
         stderr_tail="" if ok else tail,
         rules_run=count_rules_run(stdout) if ok and tool == "shopgen" else None,
+        others_during=others,
     )
 
 
@@ -788,14 +780,16 @@ def measure(
 # The benchmark
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(total, idle + iowait) clock ticks of all cores since boot, from /proc/stat."""
+    first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    values = [int(v) for v in first[1:9]]
+    return sum(values), values[3] + values[4]
+
+
 def cpu_busy(window: float = 1.0) -> float:
     """Share of all cores (0..1) that were busy during ``window`` seconds, from /proc/stat."""
-
-    def snapshot() -> tuple[int, int]:
-        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-        values = [int(v) for v in first[1:9]]
-        return sum(values), values[3] + values[4]  # total, idle + iowait
-
+    snapshot = cpu_ticks
     total1, idle1 = snapshot()
     time.sleep(window)
     total2, idle2 = snapshot()
@@ -936,7 +930,8 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                     f"  {spec.key} {name} run {rep + 1}/{runs}: {sample.wall_s:.2f} s, "
                     f"{max(sample.maxrss_kib, sample.tree_rss_kib) / 1024:.0f} MiB, "
                     f"findings {format_findings(sample.findings)}, {status} "
-                    f"(CPU {busy:.0%} busy before)"
+                    f"(other work: {busy:.0%} of the CPU before, "
+                    f"{sample.others_during:.0%} during)"
                 )
                 if not sample.ok and sample.stderr_tail:
                     log("    " + sample.stderr_tail.replace("\n", "\n    "))
@@ -993,8 +988,7 @@ def render_section(results: dict[str, Any]) -> str:
     machine = results["machine"]
     tools: dict[str, dict[str, Any]] = results["tools"]
     lines: list[str] = [
-        "## Lint: `shopgen lint` against Redocly and Spectral",
-        "",
+        "`shopgen lint` against `redocly lint` and `spectral lint`. "
         f"Measured {results['date']} by `bench/lint_bench.py` (repository HEAD "
         f"`{results['git_head']}`; shopgen measured from {results['shopgen_source']}). "
         "Wall time is the median of the runs listed per input; "
@@ -1086,15 +1080,17 @@ def render_section(results: dict[str, Any]) -> str:
                 f"{ratio_wall} | {ratio_rss} |"
             )
         busy = [s.busy_before for r in per_tool.values() for s in r.samples]
+        during = [s.others_during for r in per_tool.values() for s in r.samples]
         if busy:
             noisy = sum(1 for b in busy if b > results["quiet_below"] / 100.0)
             lines += [
                 "",
-                f"CPU busy with other work in the second before each run: median "
-                f"{statistics.median(busy):.0%}, max {max(busy):.0%}"
+                "Share of the CPU used by other work on the machine: in the second before each "
+                f"run median {statistics.median(busy):.0%} (max {max(busy):.0%}), during the "
+                f"runs median {statistics.median(during):.0%} (max {max(during):.0%})"
                 + (
                     f"; {noisy} run(s) started above the {results['quiet_below']:.0f}% "
-                    "threshold after the wait ran out."
+                    "threshold once the wait ran out."
                     if noisy
                     else "."
                 ),
@@ -1126,28 +1122,26 @@ def render_section(results: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def update_results(path: Path, begin: str, end: str, body: str, before: str | None) -> None:
-    """Replace the text between ``begin`` and ``end`` in ``path``; add the block if missing.
+def update_results(path: Path, heading: str, begin: str, end: str, body: str) -> None:
+    """Rewrite one benchmark's block of RESULTS.md and nothing else.
 
-    A new block goes in front of the heading ``before`` when that heading exists, else at the
-    end. The file is created with the shared header and placeholder sections when missing.
+    The section's heading stays outside the markers. The text between ``begin`` and ``end`` is
+    replaced when the markers exist; otherwise the text under ``heading`` (up to the next
+    second-level heading) is, and a missing section is appended at the end of the file.
     """
     block = f"{begin}\n{body.rstrip()}\n{end}"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if not text:
-        text = RESULTS_HEADER + PLACEHOLDER_SECTIONS
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
-        _, tail = rest.split(end, 1)
-        text = head + block + tail
+        text = head + block + rest.split(end, 1)[1]
+    elif f"\n{heading}\n" in text:
+        head, rest = text.split(f"\n{heading}\n", 1)
+        following = rest.find("\n## ")
+        tail = rest[following:] if following >= 0 else ""
+        text = f"{head.rstrip()}\n\n{heading}\n\n{block}\n{tail}"
     else:
-        anchor = f"\n{before}\n" if before else None
-        if anchor and anchor in text:
-            head, tail = text.split(anchor, 1)
-            text = f"{head.rstrip()}\n\n{block}\n\n{before}\n{tail}"
-        else:
-            text = f"{text.rstrip()}\n\n{block}\n"
-    path.write_text(re.sub(r"\n{3,}", "\n\n", text).rstrip() + "\n", encoding="utf-8")
+        text = f"{text.rstrip()}\n\n{heading}\n\n{block}\n"
+    path.write_text(text.rstrip() + "\n", encoding="utf-8")
 
 
 def save_raw(results: dict[str, Any], path: Path) -> None:
@@ -1256,7 +1250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (WORK_DIR / "lint-results.md").write_text(section, encoding="utf-8")
     print(section)
     if results["complete"] or args.write:
-        update_results(RESULTS_PATH, SECTION_BEGIN, SECTION_END, section, "## `shopgen new`")
+        update_results(RESULTS_PATH, RESULTS_HEADING, SECTION_BEGIN, SECTION_END, section)
         log(f"wrote {RESULTS_PATH.relative_to(REPO_DIR)}")
     else:
         log(

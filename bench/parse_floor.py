@@ -13,7 +13,7 @@ structural validators, so that a lint figure can be read against what loading al
 
 Inputs come from `bench/node_modules` and `bench/.work` (see `lint_bench.py`). Usage::
 
-    python bench/parse_floor.py            # 3 runs each, rewrites the Parsing floor section
+    python bench/parse_floor.py            # 3 runs each, updates bench/RESULTS.md
     python bench/parse_floor.py --runs 1   # one run each, RESULTS.md left alone
 """
 
@@ -47,6 +47,7 @@ from lint_bench import (
 
 SECTION_BEGIN = "<!-- BEGIN parse-floor: written by bench/parse_floor.py -->"
 SECTION_END = "<!-- END parse-floor -->"
+RESULTS_HEADING = "## Parsing floor: the GitHub description"
 DEFAULT_RUNS = 3
 
 
@@ -250,16 +251,14 @@ def render(results: list[Measured], runs: int) -> str:
     by_key = {m.op.key: m for m in results}
     json_median = by_key["json-loads"].median
     lines = [
-        "## Parsing floor: the GitHub description",
-        "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by "
         f"`bench/parse_floor.py` (repository HEAD `{git_head()}`) on the machine described in "
-        f"the Lint section ({machine['cpu']}, {machine['cores']} cores, "
+        f"the `shopgen lint` section ({machine['cpu']}, {machine['cores']} cores, "
         f"{machine['python']}). Inputs: the YAML form ({size_yaml:.1f} MB) and the JSON form "
-        f"({size_json:.1f} MB) of the same description, as in the Lint section. Each figure is "
-        f"the median of {runs} run(s), each in a fresh interpreter that has already read the "
-        "file into memory (and, for the validators, loaded it with `json.loads`); only the "
-        "call itself is timed. Peak RSS is the whole interpreter's, read right after the "
+        f"({size_json:.1f} MB) of the same description, as in the `shopgen lint` section. Each "
+        f"figure is the median of {runs} run(s), each in a fresh interpreter that has already "
+        "read the file into memory (and, for the validators, loaded it with `json.loads`); "
+        "only the call itself is timed. Peak RSS is the whole interpreter's, read right after the "
         "call; *before* is its RSS just before the call. *Same document* compares the result "
         "with `json.loads` of the JSON form, after the measurement.",
         "",
@@ -378,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (WORK_DIR / "parse-floor.md").write_text(section, encoding="utf-8")
     print(section)
     if args.runs == DEFAULT_RUNS or args.write:
-        update_results(RESULTS_PATH, SECTION_BEGIN, SECTION_END, section, "## `shopgen new`")
+        update_results(RESULTS_PATH, RESULTS_HEADING, SECTION_BEGIN, SECTION_END, section)
         log(f"wrote {RESULTS_PATH}")
     return 0 if all(m.runs for m in results) else 1
 
