@@ -118,9 +118,19 @@ def test_yaml_and_json_contracts_compare_alike(tmp_path: Path) -> None:
         ("info: {title: x}\npaths: {}\n", "no `openapi` field"),
         ("swagger: '2.0'\ninfo: {title: x}\npaths: {}\n", "`swagger: 2.0` is not supported"),
         ("openapi: 4.0.0\npaths: {}\n", "`openapi: 4.0.0` is not supported"),
+        ("openapi: 3.0\npaths: {}\n", "is a number; quote the version"),
         ("openapi: 3.0.3\ninfo: {title: x}\npaths: [a]\n", "`paths` is a list"),
     ],
-    ids=["empty", "not-yaml", "list", "no-openapi", "swagger-2", "openapi-4", "paths-list"],
+    ids=[
+        "empty",
+        "not-yaml",
+        "list",
+        "no-openapi",
+        "swagger-2",
+        "openapi-4",
+        "openapi-number",
+        "paths-list",
+    ],
 )
 def test_bad_input_is_a_user_error_with_a_position(
     tmp_path: Path, text: str, expected: str

@@ -42,6 +42,14 @@ def _load(path: Path) -> Contract:
         raise UserError(
             "no `openapi` field; expected an OpenAPI 3.0 or 3.1 document", path=path, line=1
         )
+    if isinstance(version, (int, float)):
+        line, column = contract.source.locate("/openapi")
+        raise UserError(
+            f'`openapi: {version}` is a number; quote the version: `openapi: "3.0.3"`',
+            path=path,
+            line=line,
+            column=column,
+        )
     if not isinstance(version, str) or not version.startswith(("3.0", "3.1")):
         line, column = contract.source.locate("/openapi")
         raise UserError(

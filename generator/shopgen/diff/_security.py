@@ -36,7 +36,9 @@ def _show(requirements: list[_Requirement]) -> str:
     if not requirements or {} in requirements:
         return "`public`"
     shown = [
-        " + ".join(f"{name}{sorted(scopes) if scopes else ''}" for name, scopes in r.items())
+        " + ".join(
+            f"{name}[{', '.join(sorted(scopes))}]" if scopes else name for name, scopes in r.items()
+        )
         for r in requirements
     ]
     return " or ".join(f"{code(s)}" for s in shown)
