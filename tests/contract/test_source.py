@@ -11,6 +11,7 @@ import pytest
 from shopgen.contract import load_contract
 from shopgen.contract._source import read_source
 from shopgen.errors import UserError
+from tests.conftest import require_yaml_rs
 
 MINIMAL = "openapi: 3.1.0\ninfo: {title: Shop, version: '1'}\npaths: {}\n"
 
@@ -157,7 +158,7 @@ def test_yaml_12_core_scalars(tmp_path: Path) -> None:
 def test_both_yaml_parsers_agree_on_the_canonical_contract(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    pytest.importorskip("yaml_rs")
+    require_yaml_rs()
     canonical = Path(__file__).parents[2] / "specs" / "shop.openapi.yaml"
     fast = load_contract(canonical).document
     monkeypatch.setitem(sys.modules, "yaml_rs", None)
