@@ -5,13 +5,14 @@ The database is SQLite in a temporary directory unless `TEST_DATABASE_URL` names
 """
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,7 +21,9 @@ from app.auth.service import AuthService
 from app.core.config import Settings
 from app.core.db import Base, create_engine
 from app.main import create_app
+from app.orders import models as order_models  # noqa: F401 - registers the tables
 from app.products import models as product_models  # noqa: F401 - registers the tables
+from tests.redis_server import RedisServer, redis_server_executable
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-for-tests"
@@ -58,11 +61,32 @@ def settings(database_url: str) -> Settings:
         wechat_app_secret="wechat-test-secret",  # type: ignore[arg-type]
         wechat_api_base="http://wechat.invalid",
         product_cache_ttl=30,
+        # Tests run order upkeep themselves, when they mean to.
+        order_expiry_interval=0,
         # Cheap hashes keep the suite fast; production keeps the strong defaults.
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         argon2_parallelism=1,
     )
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(redis_server_executable(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A client of the session's redis-server, emptied before each test."""
+    if not redis_server.running:
+        redis_server.start()
+    client = Redis.from_url(redis_server.url, socket_timeout=2)
+    await client.flushall()
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ slow Redis degrades an answer instead of hanging it."""
 from typing import Literal
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from app.core.config import Settings
@@ -19,6 +21,9 @@ def create_redis(settings: Settings) -> Redis | None:
         socket_timeout=settings.redis_timeout,
         socket_connect_timeout=settings.redis_timeout,
         health_check_interval=30,
+        # One immediate retry replaces a connection that died with a Redis restart; the
+        # client's default (three, with backoff up to seconds) would stall a request.
+        retry=Retry(NoBackoff(), 1),
         decode_responses=False,
     )
 

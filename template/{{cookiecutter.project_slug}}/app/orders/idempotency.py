@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +37,13 @@ class IdempotencyKeyReused(ShopError):
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A key this request holds: its row's id."""
+
+    record_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """A response as recorded: replayed byte for byte-equivalent JSON."""
 
@@ -55,7 +62,7 @@ class IdempotencyKeys:
         self.session = session
         self.ttl = ttl
 
-    async def claim(self, user_id: int, key: str, digest: str) -> IdempotencyRecord | Answer:
+    async def claim(self, user_id: int, key: str, digest: str) -> Claim | Answer:
         """The new row to record the answer in, or the answer recorded before."""
         for _ in range(3):
             now = utcnow()
@@ -69,7 +76,7 @@ class IdempotencyKeys:
             self.session.add(record)
             try:
                 await self.session.commit()
-                return record
+                return Claim(record.id)
             except IntegrityError:
                 await self.session.rollback()
             existing = await self.session.scalar(
@@ -96,19 +103,21 @@ class IdempotencyKeys:
             return Answer(existing.status_code, existing.response, replayed=True)
         raise IdempotencyInProgress()
 
-    def record(self, record: IdempotencyRecord, answer: Answer) -> None:
-        """Put the answer in the row; it is written with the caller's transaction."""
-        record.status_code = answer.status_code
-        record.response = answer.body
-        self.session.add(record)
+    async def record(self, claim: Claim, answer: Answer) -> None:
+        """Put the answer in the row, as part of the caller's transaction."""
+        await self.session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.id == claim.record_id)
+            .values(status_code=answer.status_code, response=answer.body)
+        )
 
-    async def record_now(self, record: IdempotencyRecord, answer: Answer) -> None:
-        self.record(record, answer)
+    async def record_now(self, claim: Claim, answer: Answer) -> None:
+        await self.record(claim, answer)
         await self.session.commit()
 
-    async def drop(self, record: IdempotencyRecord) -> None:
+    async def drop(self, claim: Claim) -> None:
         await self.session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id)
+            delete(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
         )
         await self.session.commit()
 

@@ -25,8 +25,8 @@ from app.api import operations as ops
 from app.core.db import utcnow
 from app.core.envelope import ok
 from app.core.errors import Code, NotFound, ShopError
-from app.orders.idempotency import Answer, IdempotencyKeys
-from app.orders.models import IdempotencyRecord, Order, OrderItem
+from app.orders.idempotency import Answer, Claim, IdempotencyKeys
+from app.orders.models import Order, OrderItem
 from app.orders.state import HOLDS_STOCK, IllegalTransition, OrderStatus, check_transition
 from app.products.cache import ProductCache
 from app.products.models import Product
@@ -82,6 +82,21 @@ def stock_lines(order: Order) -> list[StockLine]:
         StockLine(item.product_id, item.quantity, item.sku, index)
         for index, item in enumerate(order.items)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What a state change needs of an order, read once: a rollback expires ORM objects,
+    and an async session cannot load them again behind our back."""
+
+    order_id: int
+    status: str
+    reservation: str | None
+    lines: list[StockLine]
+
+    @classmethod
+    def of(cls, order: Order) -> Seen:
+        return cls(order.id, order.status, order.reservation, stock_lines(order))
 
 
 def _error_body(error: ShopError) -> dict[str, Any]:
@@ -215,7 +230,7 @@ class OrderService:
         user_id: int,
         lines: Sequence[LineRequest],
         note: str | None,
-        claim: IdempotencyRecord,
+        claim: Claim,
     ) -> Answer:
         priced = await self._priced(lines)
         # Ends the read; on SQLite the write below then starts a fresh transaction.
@@ -257,7 +272,7 @@ class OrderService:
             await self.session.flush()
             data = ops.CreateOrderData.model_validate(order, from_attributes=True)
             answer = Answer(201, ok(data).model_dump(mode="json"))
-            self.idempotency.record(claim, answer)
+            await self.idempotency.record(claim, answer)
             await self.session.commit()
         except BaseException:
             await self.session.rollback()
@@ -273,43 +288,49 @@ class OrderService:
 
     # -- state changes -------------------------------------------------------------------
 
-    async def _move(self, order: Order, target: OrderStatus, **values: Any) -> bool:
+    async def _move(self, seen: Seen, target: OrderStatus, **values: Any) -> bool:
         """Write `target` only if the order is still in the status we saw."""
-        check_transition(order.status, target)
+        check_transition(seen.status, target)
         result = await self.session.execute(
             update(Order)
-            .where(Order.id == order.id, Order.status == order.status)
+            .where(Order.id == seen.order_id, Order.status == seen.status)
             .values(status=target, updated_at=utcnow(), **values)
             .execution_options(synchronize_session=False)
         )
         assert isinstance(result, CursorResult)
         return result.rowcount == 1
 
-    async def _give_back(self, order: Order, target: OrderStatus, **values: Any) -> bool:
+    async def _give_back(self, seen: Seen, target: OrderStatus, **values: Any) -> bool:
         """pending_payment → cancelled | expired, returning stock to the database, then to
         the stock backend; False when someone else moved the order first."""
-        if not await self._move(order, target, **values):
+        if not await self._move(seen, target, **values):
             await self.session.rollback()
             return False
-        lines = stock_lines(order)
-        await ledger.restore(self.session, lines)
+        await ledger.restore(self.session, seen.lines)
         await self.session.commit()
         self._stock_moved()
-        if order.reservation:
-            await self.stock.release(order.reservation, lines)
+        if seen.reservation:
+            await self.stock.release(seen.reservation, seen.lines)
         return True
+
+    async def _refused(self, order_id: int, target: OrderStatus) -> IllegalTransition:
+        current = await self._load(order_id)
+        return IllegalTransition(current.status if current else "gone", target)
+
+    async def _reloaded(self, order_id: int) -> Order:
+        order = await self._load(order_id)
+        if order is None:
+            raise OrderNotFound()
+        return order
 
     async def cancel(self, order: Order, reason: str = "customer") -> Order:
         """Cancel a pending order and return its stock, once; any other status is a 409."""
+        seen = Seen.of(order)
         now = utcnow()
-        if not await self._give_back(
-            order, OrderStatus.CANCELLED, cancelled_at=now, cancel_reason=reason[:32]
-        ):
-            current = await self._load(order.id)
-            raise IllegalTransition(current.status if current else "gone", OrderStatus.CANCELLED)
-        refreshed = await self._load(order.id)
-        assert refreshed is not None
-        return refreshed
+        target = OrderStatus.CANCELLED
+        if not await self._give_back(seen, target, cancelled_at=now, cancel_reason=reason[:32]):
+            raise await self._refused(seen.order_id, target)
+        return await self._reloaded(seen.order_id)
 
     async def expire_due(self, now: datetime | None = None) -> int:
         """Expire every pending order past its `expires_at`; safe to run anywhere, any
@@ -317,21 +338,17 @@ class OrderService:
         now = now or utcnow()
         expired = 0
         while True:
-            due = list(
-                await self.session.scalars(
-                    _with_items()
-                    .where(
-                        Order.status == OrderStatus.PENDING_PAYMENT,
-                        Order.expires_at <= now,
-                    )
-                    .order_by(Order.expires_at, Order.id)
-                    .limit(EXPIRY_BATCH)
-                    .execution_options(populate_existing=True)
-                )
+            rows = await self.session.scalars(
+                _with_items()
+                .where(Order.status == OrderStatus.PENDING_PAYMENT, Order.expires_at <= now)
+                .order_by(Order.expires_at, Order.id)
+                .limit(EXPIRY_BATCH)
+                .execution_options(populate_existing=True)
             )
+            due = [Seen.of(order) for order in rows]
             await self.session.commit()
-            for order in due:
-                if await self._give_back(order, OrderStatus.EXPIRED):
+            for seen in due:
+                if await self._give_back(seen, OrderStatus.EXPIRED):
                     expired += 1
             if len(due) < EXPIRY_BATCH:
                 return expired
@@ -344,51 +361,43 @@ class OrderService:
         `paid_after_cancel`: the order had been cancelled or had expired (its stock returned):
         the payment is recorded on the order and the caller owes the customer a refund.
         """
-        order = await self._load(order_id)
-        if order is None:
-            raise OrderNotFound()
-        if order.status == OrderStatus.PENDING_PAYMENT:
+        seen = Seen.of(await self._reloaded(order_id))
+        if seen.status == OrderStatus.PENDING_PAYMENT:
             moved = await self._move(
-                order, OrderStatus.PAID, paid_at=paid_at, transaction_id=transaction_id
+                seen, OrderStatus.PAID, paid_at=paid_at, transaction_id=transaction_id
             )
             await self.session.commit()
             if moved:
-                if order.reservation:
-                    await self.stock.confirm(order.reservation, stock_lines(order))
+                if seen.reservation:
+                    await self.stock.confirm(seen.reservation, seen.lines)
                 return "paid"
-            order = await self._load(order_id)
-            assert order is not None
-        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
-            if order.transaction_id is None:
-                await self.session.execute(
-                    update(Order)
-                    .where(Order.id == order_id, Order.transaction_id.is_(None))
-                    .values(transaction_id=transaction_id, updated_at=utcnow())
-                )
-                await self.session.commit()
+            seen = Seen.of(await self._reloaded(order_id))
+        if seen.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            await self.session.execute(
+                update(Order)
+                .where(Order.id == order_id, Order.transaction_id.is_(None))
+                .values(transaction_id=transaction_id, updated_at=utcnow())
+            )
+            await self.session.commit()
             return "paid_after_cancel"
         return "already_paid"
 
     async def change_status(self, order_id: int, target: OrderStatus) -> Order:
         """Move an order along the state machine (paid → fulfilled, paid → refunded, ...);
-        an illegal move is a 409, never a silent write."""
-        order = await self._load(order_id)
-        if order is None:
-            raise OrderNotFound()
+        an illegal move is a 409, never a silent write. Leaving pending_payment for
+        cancelled or expired returns the stock."""
+        order = await self._reloaded(order_id)
         if target == OrderStatus.CANCELLED:
             return await self.cancel(order, "staff")
-        if target in (OrderStatus.EXPIRED,) and order.status in HOLDS_STOCK:
-            if not await self._give_back(order, target):
-                raise IllegalTransition(order.status, target)
-        elif not await self._move(order, target):
-            await self.session.rollback()
-            current = await self._load(order_id)
-            raise IllegalTransition(current.status if current else "gone", target)
+        seen = Seen.of(order)
+        if seen.status in HOLDS_STOCK and target == OrderStatus.EXPIRED:
+            moved = await self._give_back(seen, target)
         else:
+            moved = await self._move(seen, target)
             await self.session.commit()
-        refreshed = await self._load(order_id)
-        assert refreshed is not None
-        return refreshed
+        if not moved:
+            raise await self._refused(order_id, target)
+        return await self._reloaded(order_id)
 
     async def upsert_external(
         self,

@@ -260,7 +260,7 @@ class RedisStockBackend:
             query = query.where(Product.id.in_(list(product_ids)))
         async with self._sessionmaker() as session:
             rows = await session.execute(query)
-            return dict(rows.tuples().all())
+            return {row[0]: row[1] for row in rows}
 
     async def _warm_products(self, product_ids: Iterable[int] | None) -> int:
         counts = await self._database_counts(product_ids)
