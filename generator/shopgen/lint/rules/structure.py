@@ -59,14 +59,35 @@ def oas_structure(contract: Contract) -> Iterator[Problem]:
             raise
         yield Problem("", f"structural validation stopped: {str(aborted)[:200]}")
         return
+    described: list[tuple[str, str]] = []
     for error in errors:
         if type(error).__name__ in _REPORTED_BY_HOUSE_RULES:
             continue
-        pointer, message = _describe(error, locator)
-        if (pointer, message) in seen:
-            continue
-        seen.add((pointer, message))
-        yield Problem(pointer, message)
+        pointer, message = _describe(_unwrap(error), locator)
+        if (pointer, message) not in seen:
+            seen.add((pointer, message))
+            described.append((pointer, message))
+    pointers = {pointer for pointer, _ in described}
+    for pointer, message in described:
+        # A node that failed because something inside it failed is the same problem twice.
+        if not any(other.startswith(pointer + "/") for other in pointers):
+            yield Problem(pointer, message)
+
+
+def _unwrap(error: Any) -> Any:
+    """Say what is wrong inside a node that matched none of its `oneOf`/`anyOf` branches.
+
+    OpenAPI 3.0's schema writes most objects as "this, or a `$ref`"; the failure then names
+    the whole node ("{…} is not valid under any of the given schemas"). The deepest error of
+    a branch other than the Reference Object's is the one a person can act on.
+    """
+    while getattr(error, "validator", None) in ("oneOf", "anyOf"):
+        context = getattr(error, "context", None) or []
+        branches = [e for e in context if "'$ref' is a required property" not in str(e.message)]
+        if not branches:
+            break
+        error = max(branches, key=lambda e: len(list(getattr(e, "absolute_path", None) or [])))
+    return error
 
 
 # operation-id-unique and path-params-declared report these, at the node, with a position.
