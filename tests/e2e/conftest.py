@@ -75,7 +75,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(project: Path, env: Mapping[str, str]) -> Iterator[httpx.Client]:
+def serve(project: Path, env: Mapping[str, str], *, workers: int = 1) -> Iterator[httpx.Client]:
     """Run the project under uvicorn on a free port until the block ends."""
     port = free_port()
     command = [
@@ -89,6 +89,8 @@ def serve(project: Path, env: Mapping[str, str]) -> Iterator[httpx.Client]:
         "--port",
         str(port),
     ]
+    if workers > 1:
+        command += ["--workers", str(workers)]
     log = project / "uvicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

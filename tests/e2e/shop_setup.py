@@ -1,0 +1,90 @@
+"""Setting up a served shop for the order tests: a migrated database, an admin, a customer
+and a product, then reading stock where it lives."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from .conftest import project_env, run
+
+ADMIN = {"email": "owner@example.com", "password": "owner-password-1"}
+CUSTOMER = {"email": "buyer@example.com", "password": "buyer-password-1"}
+SECRET = "e2e-orders-jwt-secret-" + "y" * 40
+
+
+def shop_env(project: Path, database: Path, **extra: str) -> dict[str, str]:
+    """A migrated SQLite database (WAL, shared by every worker) and the settings to use it."""
+    settings = {
+        "PRODUCT_CACHE_TTL": "0",
+        "ORDER_EXPIRY_INTERVAL": "0",
+        **extra,
+    }
+    env = project_env(
+        ENVIRONMENT="production",
+        DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        JWT_SECRET=SECRET,
+        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
+        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
+        ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_KIB="8192",
+        ARGON2_PARALLELISM="1",
+        LOG_LEVEL="WARNING",
+        **settings,
+    )
+    upgrade = run([sys.executable, "-m", "alembic", "upgrade", "head"], project, env)
+    assert upgrade.returncode == 0, upgrade.stderr
+    return env
+
+
+@dataclass(frozen=True)
+class Shop:
+    admin: dict[str, str]
+    customer: dict[str, str]
+    product_id: int
+
+
+def _bearer(response: httpx.Response) -> dict[str, str]:
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['data']['access_token']}"}
+
+
+def open_shop(http: httpx.Client, stock: int) -> Shop:
+    """Sign in the admin and a new customer, and list one product with `stock` units."""
+    assert http.post("/api/v1/users", json=CUSTOMER).status_code == 201
+    customer = _bearer(http.post("/api/v1/auth/tokens", json=CUSTOMER))
+    admin = _bearer(http.post("/api/v1/auth/tokens", json=ADMIN))
+    product = {
+        "sku": "FLASH-1",
+        "title": "Limited teapot",
+        "price_cents": 9900,
+        "currency": "CNY",
+        "stock": stock,
+        "status": "active",
+    }
+    created = http.post("/api/v1/products", json=product, headers=admin)
+    assert created.status_code == 201, created.text
+    return Shop(admin, customer, created.json()["data"]["id"])
+
+
+def database_stock(database: Path, product_id: int) -> int:
+    with sqlite3.connect(database) as connection:
+        (stock,) = connection.execute(
+            "SELECT stock FROM products WHERE id = ?", (product_id,)
+        ).fetchone()
+    return int(stock)
+
+
+def order_count(database: Path, status: str | None = None) -> int:
+    query = "SELECT count(*) FROM orders"
+    args: tuple[str, ...] = ()
+    if status is not None:
+        query += " WHERE status = ?"
+        args = (status,)
+    with sqlite3.connect(database) as connection:
+        (count,) = connection.execute(query, args).fetchone()
+    return int(count)
