@@ -122,10 +122,6 @@ async def test_the_upkeep_round_expires_what_is_due(
     assert await _stocks(app, client, product["id"]) == (4, 4)
 
 
-@pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL", "sqlite").startswith("sqlite"),
-    reason="the command test reads the per-test SQLite file",
-)
 async def test_the_management_command_expires_idempotently(
     app: FastAPI,
     client: httpx.AsyncClient,
