@@ -29,6 +29,9 @@ from app.core.security import Passwords, TokenCodec
 from app.orders import jobs as order_jobs
 from app.products.cache import ProductCache
 from app.stock.backend import StockBackend, create_stock_backend
+{% if cookiecutter._shopgen.answers.shopify_sync %}
+from app.webhooks import jobs as webhook_jobs
+{% endif %}
 
 logger = logging.getLogger("app")
 
@@ -79,6 +82,33 @@ def start_order_upkeep(app: FastAPI) -> asyncio.Task[None] | None:
         ),
         name="order-upkeep",
     )
+{% if cookiecutter._shopgen.answers.shopify_sync %}
+
+
+def start_shopify_sweeper(app: FastAPI) -> asyncio.Task[None] | None:
+    """Retry Shopify deliveries whose background processing failed."""
+    settings: Settings = app.state.settings
+    if not settings.shopify_enabled or settings.shopify_sweep_interval <= 0:
+        return None
+    return asyncio.create_task(
+        webhook_jobs.run_forever(
+            app.state.sessionmaker,
+            app.state.stock,
+            app.state.redis,
+            interval=settings.shopify_sweep_interval,
+            product_cache=app.state.product_cache,
+        ),
+        name="shopify-sweeper",
+    )
+{% endif %}
+
+
+async def stop_job(job: asyncio.Task[None] | None) -> None:
+    if job is None:
+        return
+    job.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await job
 
 
 @asynccontextmanager
@@ -96,16 +126,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         down_policy=settings.redis_down_policy,
     )
     upkeep: asyncio.Task[None] | None = None
+{% if cookiecutter._shopgen.answers.shopify_sync %}
+    sweeper: asyncio.Task[None] | None = None
+{% endif %}
     try:
         await ensure_first_superuser(app)
         await warm_stock(app.state.stock)
         upkeep = start_order_upkeep(app)
+{% if cookiecutter._shopgen.answers.shopify_sync %}
+        sweeper = start_shopify_sweeper(app)
+{% endif %}
         yield
     finally:
-        if upkeep is not None:
-            upkeep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await upkeep
+{% if cookiecutter._shopgen.answers.shopify_sync %}
+        await stop_job(sweeper)
+{% endif %}
+        await stop_job(upkeep)
         await app.state.http.aclose()
         if app.state.redis is not None:
             await app.state.redis.aclose()

@@ -1,10 +1,12 @@
 """Shopify webhooks: the signature over the raw body, de-duplication, and each topic's mapping
 into local orders and stock. Processing is driven by calling the sweeper, never by sleeping."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -15,8 +17,10 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
+from app.main import create_app
 from app.orders.models import Order
 from app.orders.state import OrderStatus
 from app.products.models import Product
@@ -286,6 +290,8 @@ async def test_products_and_inventory_keep_stock_in_step(
         ],
     }
     assert (await send(client, "products/update", shopify_product)).status_code == 200
+    read = await client.get(f"/api/v1/products/{product['id']}")  # now in the product cache
+    assert read.json()["data"]["stock"] == 5
     level = {
         "inventory_item_id": BIG_ID,
         "location_id": 655441491,
@@ -296,6 +302,8 @@ async def test_products_and_inventory_keep_stock_in_step(
     async with app.state.sessionmaker() as session:
         stored = await session.get(Product, product["id"])
         assert stored is not None and stored.stock == 42
+    read = await client.get(f"/api/v1/products/{product['id']}")
+    assert read.json()["data"]["stock"] == 42
     untracked = {**level, "available": None}
     assert (await send(client, "inventory_levels/update", untracked)).status_code == 200
     async with app.state.sessionmaker() as session:
@@ -322,3 +330,114 @@ async def test_the_sweeper_retries_what_failed(
     assert await service.sweep(app.state.sessionmaker, app.state.stock) == 1
     assert await mirrored(app) is not None
     assert await service.sweep(app.state.sessionmaker, app.state.stock) == 0
+
+
+async def test_the_app_sweeps_in_the_background_and_stops_cleanly(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    app = create_app(settings.model_copy(update={"shopify_sweep_interval": 0.05}))
+    async with app.router.lifespan_context(app):
+        (sweeper,) = [t for t in asyncio.all_tasks() if t.get_name() == "shopify-sweeper"]
+        # A delivery stored by a worker that died before processing it.
+        body, headers = delivery("orders/create", shopify_order())
+        async with app.state.sessionmaker() as session:
+            row = ShopifyDelivery(
+                shop=headers["X-Shopify-Shop-Domain"],
+                topic="orders/create",
+                dedup_key=headers["X-Shopify-Event-Id"],
+                webhook_id=headers["X-Shopify-Webhook-Id"],
+                body=body.decode(),
+            )
+            assert await service.store(session, row)
+        deadline = time.monotonic() + 10
+        while await mirrored(app) is None:
+            assert time.monotonic() < deadline, "the sweeper did not process the delivery"
+            await asyncio.sleep(0.02)
+    assert sweeper.cancelled()
+
+
+@pytest.mark.parametrize(
+    ("shop", "status"),
+    [
+        ("emma-tea-house.myshopify.com", 200),
+        ("Emma-Tea-House.myshopify.com", 200),
+        ("someone-else.myshopify.com", 401),
+        ("", 401),
+    ],
+    ids=["allowed", "allowed-any-case", "other-shop", "no-shop"],
+)
+async def test_only_allowed_shops_are_heard(
+    settings: Settings, engine: AsyncEngine, shop: str, status: int
+) -> None:
+    allowed = ["emma-tea-house.myshopify.com", "second-shop.myshopify.com"]
+    app = create_app(settings.model_copy(update={"shopify_shop_domains": allowed}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            body, headers = delivery("orders/create", shopify_order())
+            headers["X-Shopify-Shop-Domain"] = shop
+            if not shop:
+                del headers["X-Shopify-Shop-Domain"]
+            answer = await client.post(HOOK, content=body, headers=headers)
+        assert answer.status_code == status, answer.text
+        async with app.state.sessionmaker() as session:
+            stored = (await session.scalars(select(ShopifyDelivery))).all()
+        assert len(stored) == (status == 200)
+    if status == 401:
+        assert answer.json()["code"] == 40101
+
+
+def test_shop_domains_are_read_as_a_comma_separated_list(settings: Settings) -> None:
+    read = Settings.model_validate(
+        {**settings.model_dump(), "shopify_shop_domains": " A.myshopify.com, b.myshopify.com ,"}
+    )
+    assert read.shopify_shop_domains == ["a.myshopify.com", "b.myshopify.com"]
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("app/uninstalled", {"id": 548380009, "domain": "emma-tea-house.myshopify.com"}),
+        (
+            "customers/data_request",
+            {
+                "shop_id": 954889,
+                "shop_domain": "emma-tea-house.myshopify.com",
+                "orders_requested": [BIG_ID],
+                "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+                "data_request": {"id": 9999},
+            },
+        ),
+        (
+            "customers/redact",
+            {
+                "shop_id": 954889,
+                "shop_domain": "emma-tea-house.myshopify.com",
+                "customer": {"id": 191167, "email": "john@example.com", "phone": "555-625-1199"},
+                "orders_to_redact": [BIG_ID],
+            },
+        ),
+        ("shop/redact", {"shop_id": 954889, "shop_domain": "emma-tea-house.myshopify.com"}),
+    ],
+)
+async def test_lifecycle_and_privacy_topics_are_acknowledged_and_recorded(
+    app: FastAPI, client: httpx.AsyncClient, topic: str, payload: dict[str, Any]
+) -> None:
+    answer = await send(client, topic, payload)
+    assert answer.status_code == 200
+    assert answer.json()["data"] == {"received": True, "duplicate": False}
+    async with app.state.sessionmaker() as session:
+        (row,) = (await session.scalars(select(ShopifyDelivery))).all()
+    assert (row.topic, row.status, row.shop) == (topic, "done", "emma-tea-house.myshopify.com")
+    assert row.processed_at is not None
+
+
+async def test_privacy_topics_need_a_valid_signature(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    body, headers = delivery("customers/redact", {"shop_id": 954889})
+    headers["X-Shopify-Hmac-Sha256"] = sign(body, "another-apps-secret")
+    answer = await client.post(HOOK, content=body, headers=headers)
+    assert answer.status_code == 401
+    async with app.state.sessionmaker() as session:
+        assert (await session.scalars(select(ShopifyDelivery))).all() == []

@@ -60,6 +60,9 @@ class Settings(DatabaseSettings):
     # Shopify webhooks: the app's client secret signs every delivery.
     shopify_api_secret: SecretStr | None = None
     shopify_api_version: str = "2025-01"
+    # Shops allowed to deliver (e.g. emma-tea-house.myshopify.com); empty allows any shop.
+    shopify_shop_domains: Annotated[list[str], NoDecode] = []
+    shopify_sweep_interval: float = Field(default=60.0, ge=0, le=3600, description="0: no sweeper")
 
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=1024)
@@ -83,6 +86,15 @@ class Settings(DatabaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("shopify_shop_domains", mode="before")
+    @classmethod
+    def _split_shop_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(domain).strip().lower() for domain in value if str(domain).strip()]
         return value
 
     @model_validator(mode="after")

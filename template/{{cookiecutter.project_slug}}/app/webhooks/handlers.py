@@ -22,6 +22,10 @@ class WebhookSignatureInvalid(ShopError):
     status_code, code, msg = 401, Code.UNAUTHORIZED, "Invalid webhook signature"
 
 
+class WebhookShopNotAllowed(ShopError):
+    status_code, code, msg = 401, Code.UNAUTHORIZED, "This shop is not allowed here"
+
+
 async def receive_shopify_webhook(
     params: ops.ReceiveShopifyWebhookParamsDep,
     request: Request,
@@ -29,12 +33,18 @@ async def receive_shopify_webhook(
     background: BackgroundTasks,
 ) -> Envelope[ops.ReceiveShopifyWebhookData]:
     """The headers are optional at the route (a missing HMAC is this handler's 401) and are
-    read from the request, since event-bus deliveries send them without the `X-`."""
+    read from the request, since event-bus deliveries send them without the `X-`.
+
+    With SHOPIFY_SHOP_DOMAINS set, another shop is refused before its body is even read."""
     settings: Settings = request.app.state.settings
     if settings.shopify_api_secret is None or not settings.shopify_enabled:
         raise NotImplementedYet("Shopify sync is not configured: set SHOPIFY_API_SECRET")
-    body = await request.body()
     headers = request.headers
+    shop = shopify.header(headers, "shop-domain")
+    if settings.shopify_shop_domains and (shop or "").lower() not in settings.shopify_shop_domains:
+        logger.warning("Shopify webhook from shop %s, which is not allowed; ignored", shop)
+        raise WebhookShopNotAllowed()
+    body = await request.body()
     secret = settings.shopify_api_secret.get_secret_value()
     if not shopify.verify(secret, body, shopify.header(headers, "hmac-sha256")):
         logger.warning(
@@ -44,7 +54,6 @@ async def receive_shopify_webhook(
         )
         raise WebhookSignatureInvalid()
     topic = shopify.header(headers, "topic")
-    shop = shopify.header(headers, "shop-domain")
     webhook_id = shopify.header(headers, "webhook-id")
     if not (topic and shop and webhook_id):
         raise BadRequest(
@@ -79,7 +88,13 @@ async def receive_shopify_webhook(
         logger.info("Shopify delivery %s (%s) is a duplicate", webhook_id, topic)
         return ok(ops.ReceiveShopifyWebhookData(received=True, duplicate=True))
     app = request.app
-    background.add_task(service.process, app.state.sessionmaker, app.state.stock, delivery.id)
+    background.add_task(
+        service.process,
+        app.state.sessionmaker,
+        app.state.stock,
+        delivery.id,
+        product_cache=app.state.product_cache,
+    )
     return ok(ops.ReceiveShopifyWebhookData(received=True, duplicate=False))
 
 

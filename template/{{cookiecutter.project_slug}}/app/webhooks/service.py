@@ -7,6 +7,7 @@ and only a newer `updated_at` changes them; stock is set, not adjusted.
 """
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,14 +20,23 @@ from app.core.db import utcnow
 from app.orders.models import Order
 from app.orders.service import LineDraft, OrderService
 from app.orders.state import IllegalTransition, OrderStatus
+from app.products.cache import ProductCache
 from app.products.models import LIVE, Product
 from app.stock.backend import StockBackend
-from app.webhooks import shopify
+from app.webhooks import compliance, shopify
 from app.webhooks.models import ShopifyDelivery, ShopifyVariant
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+Hook = Callable[[AsyncSession, str, dict[str, Any]], Awaitable[None]]
+# Topics Shopify requires every app to accept; what they do is the project's own code.
+COMPLIANCE_HOOKS: Mapping[str, Hook] = {
+    "app/uninstalled": compliance.app_uninstalled,
+    "customers/data_request": compliance.customer_data_request,
+    "customers/redact": compliance.customer_redact,
+    "shop/redact": compliance.shop_redact,
+}
 # A claim older than this belongs to a worker that died; the sweeper takes it over.
 STALE_CLAIM = timedelta(minutes=5)
 
@@ -64,6 +74,8 @@ async def process(
     stock: StockBackend,
     delivery_id: int,
     now: datetime | None = None,
+    *,
+    product_cache: ProductCache | None = None,
 ) -> bool:
     """Process one stored delivery if nobody else is; whether it is done now."""
     now = now or utcnow()
@@ -76,7 +88,8 @@ async def process(
         attempts = delivery.attempts
     try:
         async with sessionmaker() as session:
-            await Processor(session, stock, shop).handle(topic, shopify.parse(body.encode()))
+            processor = Processor(session, stock, shop, product_cache=product_cache)
+            await processor.handle(topic, shopify.parse(body.encode()))
     except Exception as error:  # noqa: BLE001 - any failure leaves the row for the sweeper
         logger.warning("Shopify delivery %s (%s) failed: %r", delivery_id, topic, error)
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
@@ -97,6 +110,8 @@ async def sweep(
     stock: StockBackend,
     now: datetime | None = None,
     limit: int = 100,
+    *,
+    product_cache: ProductCache | None = None,
 ) -> int:
     """Retry pending deliveries and take over stale claims, oldest first; how many finished."""
     now = now or utcnow()
@@ -116,18 +131,26 @@ async def sweep(
         pending = list(ids)
     done = 0
     for delivery_id in pending:
-        done += await process(sessionmaker, stock, delivery_id, now)
+        done += await process(sessionmaker, stock, delivery_id, now, product_cache=product_cache)
     return done
 
 
 class Processor:
     """What each topic does to the local orders, products and stock."""
 
-    def __init__(self, session: AsyncSession, stock: StockBackend, shop: str) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        stock: StockBackend,
+        shop: str,
+        *,
+        product_cache: ProductCache | None = None,
+    ) -> None:
         self.session = session
         self.stock = stock
         self.shop = shop
-        self.orders = OrderService(session, stock)
+        self.orders = OrderService(session, stock, product_cache=product_cache)
+        self.product_cache = product_cache
 
     async def handle(self, topic: str, payload: dict[str, Any]) -> None:
         if topic in shopify.ORDER_TOPICS:
@@ -138,6 +161,8 @@ class Processor:
             await self.map_variants(payload)
         elif topic == "inventory_levels/update":
             await self.set_inventory(payload)
+        elif topic in COMPLIANCE_HOOKS:
+            await COMPLIANCE_HOOKS[topic](self.session, self.shop, payload)
         else:
             logger.info("Shopify topic %s needs no local change", topic)
 
@@ -221,6 +246,7 @@ class Processor:
             variant.product_id = local
             variant.updated_at = utcnow()
         await self.session.commit()
+        self._products_changed()
 
     async def set_inventory(self, payload: dict[str, Any]) -> None:
         available = payload.get("available")
@@ -241,4 +267,11 @@ class Processor:
             update(Product).where(Product.id == product_id).values(stock=level, updated_at=utcnow())
         )
         await self.session.commit()
+        self._products_changed()
         await self.stock.set_level(product_id, level)
+
+    def _products_changed(self) -> None:
+        # Product reads show stock and come from this process's cache: drop what it holds.
+        # Other workers catch up within PRODUCT_CACHE_TTL.
+        if self.product_cache is not None:
+            self.product_cache.clear()
