@@ -244,6 +244,43 @@ def new(
 
 
 @app.command()
+def update(
+    project_dir: Annotated[
+        Path, typer.Argument(help="The project to update (default: the current directory).")
+    ] = Path(),
+    *,
+    contract: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--contract", help="Update from this contract; it replaces the copy."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and change nothing.")
+    ] = False,
+    set_: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--set", help="Change a recorded answer: key=value (repeatable)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run even with uncommitted changes in git.")
+    ] = False,
+) -> None:
+    """Regenerate a project from its changed contract, keeping your edits."""
+    from shopgen import render
+
+    with _user_errors():
+        plan = render.update(
+            project_dir,
+            contract=contract,
+            dry_run=dry_run,
+            overrides=_parse_sets(set_ or []),
+            force=force,
+        )
+    for line in plan.lines():
+        typer.echo(line)
+    raise typer.Exit(plan.exit_code)
+
+
+@app.command()
 def docs(
     contract: Annotated[
         Optional[Path],  # noqa: UP045

@@ -1,7 +1,9 @@
-"""`shopgen new`: a contract and a few answers become a runnable shop API project.
+"""`shopgen new`: a contract and a few answers become a runnable shop API project;
+`shopgen update`: the project follows its changed contract, keeping the user's edits.
 
     project = render.new(None, output_dir=Path("."), no_input=True, overrides={}, force=False,
                          skip_lint=False)
+    plan = render.update(project, contract=None, dry_run=True, overrides={}, force=False)
 
 The contract is loaded and linted, the answers are asked and checked, the project is
 rendered into a staging directory beside the target and moved into place only when whole.
@@ -18,17 +20,21 @@ from shopgen.resources import bundled_contract, template_dir
 from ._answers import Answers, ask, read_questions
 from ._bake import bake
 from ._context import ProjectContext, build_context
-from ._manifest import ANSWERS_FILE, GENERATED_FILES, HEADER, Manifest
+from ._manifest import ANSWERS_FILE, BASE_DIR, GENERATED_FILES, HEADER, Manifest
 from ._placement import check_target, place, staging_dir
+from ._update import UpdatePlan, update
 
 __all__ = [
     "ANSWERS_FILE",
+    "BASE_DIR",
     "GENERATED_FILES",
     "HEADER",
     "Answers",
     "Manifest",
     "ProjectContext",
+    "UpdatePlan",
     "new",
+    "update",
 ]
 
 _SHOWN_FINDINGS = 3

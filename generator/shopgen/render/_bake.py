@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from ._context import ProjectContext
-from ._manifest import ANSWERS_FILE, CONTRACT_COPY, HEADER, build_manifest
+from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY, HEADER, Manifest, build_manifest
 from ._schemas import black_format, generate_models
 
 __all__ = ["bake"]
@@ -124,6 +124,7 @@ def _dotenv(context: ProjectContext) -> str:
 
 def _write_answers(project: Path, context: ProjectContext, contract_sha256: str) -> None:
     manifest = build_manifest(project)
+    _write_base(project, manifest)
     state = {
         "shopgen_version": context.shopgen_version,
         "contract": {"path": CONTRACT_COPY, "sha256": contract_sha256},
@@ -133,6 +134,14 @@ def _write_answers(project: Path, context: ProjectContext, contract_sha256: str)
     text = "# shopgen's record of how this project was made; `shopgen update` reads it.\n"
     text += yaml.safe_dump(state, sort_keys=False, allow_unicode=True)
     (project / ANSWERS_FILE).write_text(text, encoding="utf-8")
+
+
+def _write_base(project: Path, manifest: Manifest) -> None:
+    """Keep the generated files as written: `shopgen update` merges edits against them."""
+    for name in manifest.generated:
+        copy = project / BASE_DIR / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(project / name, copy)
 
 
 def _ruff() -> str | None:
