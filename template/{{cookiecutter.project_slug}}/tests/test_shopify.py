@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from app.products.models import Product
 from app.webhooks import service, shopify
 from app.webhooks.models import ShopifyDelivery
 from tests.markers import requires
+from tests.redis_server import RedisServer
 
 pytestmark = requires("receiveShopifyWebhook")
 
@@ -35,9 +37,18 @@ SECRET = "shpss_test_client_secret"
 BIG_ID = 2**53 + 12345  # a JavaScript double would round it
 
 
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"shopify_api_secret": SecretStr(SECRET)})
+@pytest.fixture(params=["database", "redis"])
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Each test twice: without Redis, and with Redis stock and locks."""
+    values: dict[str, Any] = {"shopify_api_secret": SecretStr(SECRET)}
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        if not server.running:
+            server.start()
+        with redis.Redis.from_url(server.url) as client:
+            client.flushall()
+        values["redis_url"] = server.url
+    return settings.model_copy(update=values)
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
