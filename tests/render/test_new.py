@@ -65,17 +65,18 @@ def test_new_writes_the_project_and_its_record(tmp_path: Path, home: Path) -> No
             assert text.startswith(render.HEADER) == (name in generated), name
 
 
-def test_env_file_holds_fresh_secrets(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "length"), [("JWT_SECRET", 43), ("PAYMENT_MOCK_SECRET", 43)])
+def test_env_file_holds_fresh_secrets(tmp_path: Path, name: str, length: int) -> None:
     first = _new(tmp_path / "a")
     second = _new(tmp_path / "b")
 
     def secret(project: Path) -> str:
         for line in (project / ".env").read_text().splitlines():
-            if line.startswith("JWT_SECRET="):
+            if line.startswith(f"{name}="):
                 return line.partition("=")[2]
-        raise AssertionError("no JWT_SECRET")
+        raise AssertionError(f"no {name}")
 
-    assert len(secret(first)) >= 43
+    assert len(secret(first)) >= length
     assert secret(first) != secret(second)
     assert (first / ".env").stat().st_mode & 0o077 == 0
 

@@ -112,7 +112,7 @@ def _dotenv(context: ProjectContext) -> str:
     if context.answers.database == "postgresql":
         slug = context.answers.project_slug.replace("-", "_")
         database = f"postgresql+asyncpg://shop:shop@127.0.0.1:5432/{slug}"
-    return (
+    text = (
         "# Local settings for development; never commit this file (see .env.example).\n"
         "ENVIRONMENT=development\n"
         f"DATABASE_URL={database}\n"
@@ -120,6 +120,10 @@ def _dotenv(context: ProjectContext) -> str:
         "FIRST_SUPERUSER_EMAIL=admin@example.com\n"
         f"FIRST_SUPERUSER_PASSWORD={secrets.token_urlsafe(18)}\n"
     )
+    if "mock" in context.payment_channels:
+        # Fixed per project, so mock notifications verify across restarts and workers.
+        text += f"PAYMENT_MOCK_SECRET={secrets.token_urlsafe(32)}\n"
+    return text
 
 
 def _write_answers(project: Path, context: ProjectContext, contract_sha256: str) -> None:
