@@ -56,7 +56,7 @@ def merge_three(name: str, *, current: bytes, base: bytes, new: bytes) -> Merged
 def dirty_files(project: Path, *, exempt: tuple[str, ...]) -> list[str] | None:
     """Changed or untracked files under `project`, or None when it is not in a git work tree.
 
-    Paths in `exempt` (relative to `project`) do not count.
+    Paths in `exempt` (relative to `project`) do not count. Read-only: no index refresh.
     """
     git = _git()
     if git is None:
@@ -70,8 +70,8 @@ def dirty_files(project: Path, *, exempt: tuple[str, ...]) -> list[str] | None:
     if inside.returncode != 0 or inside.stdout.strip() != "true":
         return None
     status = subprocess.run(
-        [git, "-C", str(project), "status", "--porcelain", "-z", "--untracked-files=all", "--"]
-        + ["."]
+        [git, "--no-optional-locks", "-C", str(project), "status", "--porcelain", "-z"]
+        + ["--untracked-files=all", "--", "."]
         + [f":(exclude){name}" for name in exempt],
         capture_output=True,
         text=True,
