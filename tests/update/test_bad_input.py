@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,4 +133,18 @@ def test_an_unknown_answer_changes_nothing(project: Path) -> None:
     result = shopgen("update", str(project), "--set", "colour=blue")
     assert result.returncode == 2
     assert "--set `colour` is not a template variable" in _one_line(result.stderr)
+    assert snapshot(project) == before
+
+
+def test_a_changed_contract_without_a_kept_base_changes_nothing(project: Path) -> None:
+    shutil.rmtree(project / ".shopgen")
+    commit(project, "A project from before .shopgen/base")
+    document = read_contract(project)
+    document["info"]["description"] = "Changed in place."
+    write_contract(project / "contract/openapi.yaml", document)
+    before = snapshot(project)
+    result = shopgen("update", str(project))
+    assert result.returncode == 2
+    line = _one_line(result.stderr)
+    assert "`.shopgen/base/` is missing" in line and "--contract" in line
     assert snapshot(project) == before

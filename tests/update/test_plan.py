@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import yaml
@@ -84,3 +85,20 @@ def test_same_lines_changed_by_both_sides_conflict(project: Path, tmp_path: Path
     # The base is the new rendering, so the next update merges against what was resolved.
     base = (project / render.BASE_DIR / "app/api/handlers.py").read_text(encoding="utf-8")
     assert "<<<<<<<" not in base and "get_category_stats" in base
+
+
+def test_without_a_kept_base_the_recorded_rendering_is_the_base(
+    project: Path, tmp_path: Path
+) -> None:
+    shutil.rmtree(project / render.BASE_DIR)
+    handlers = project / "app/api/handlers.py"
+    handlers.write_text(handlers.read_text(encoding="utf-8") + "\n# ours\n", encoding="utf-8")
+    commit(project, "A project from before .shopgen/base, edited")
+    contract = tmp_path / "changed.yaml"
+    write_contract(contract, change_contract(read_contract(project)))
+
+    plan = render.update(project, contract=contract, dry_run=False, overrides={}, force=False)
+
+    assert plan.merged == ("app/api/handlers.py",)
+    assert handlers.read_text(encoding="utf-8").endswith("\n# ours\n")
+    assert (project / render.BASE_DIR / "app/api/handlers.py").is_file()
