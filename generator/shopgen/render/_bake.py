@@ -9,13 +9,17 @@ import subprocess
 import sys
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from ._context import ProjectContext
+from ._fields import frozenset_literal, payload_blocks
 from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY, HEADER, Manifest, build_manifest
 from ._schemas import black_format, generate_models
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 __all__ = ["bake"]
 
@@ -82,14 +86,14 @@ def _write_python_made(
     models, formatted = generate_models(context.document, context.inline_bodies, HEADER)
     (project / "app/api/schemas.py").write_text(models, encoding="utf-8")
     _write_stubs(template, project, context)
+    _write_contract_fields(template, project, context)
     env_file = project / ".env"
     env_file.write_text(_dotenv(context), encoding="utf-8")
     env_file.chmod(0o600)
     return formatted
 
 
-def _write_stubs(template: Path, project: Path, context: ProjectContext) -> None:
-    """One handler stub per operation no domain package implements, in the user's zone."""
+def _partials(template: Path) -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -100,10 +104,29 @@ def _write_stubs(template: Path, project: Path, context: ProjectContext) -> None
         keep_trailing_newline=True,
         autoescape=False,
     )
-    stub = env.get_template("custom_handler.py.jinja")
+    env.filters["frozenset_literal"] = frozenset_literal
+    return env
+
+
+def _write_stubs(template: Path, project: Path, context: ProjectContext) -> None:
+    """One handler stub per operation no domain package implements, in the user's zone."""
+    stub = _partials(template).get_template("custom_handler.py.jinja")
     for op in context.custom:
         target = project / "app" / "custom" / f"{op.function_name}.py"
         target.write_text(stub.render(op=op, ctx=context), encoding="utf-8")
+
+
+def _write_contract_fields(template: Path, project: Path, context: ProjectContext) -> None:
+    """The columns of the fields the contract adds to the canonical resources, and the
+    values the tests add to request bodies for the ones it requires."""
+    env = _partials(template)
+    mixin = env.get_template("contract_fields.py.jinja")
+    for domain, fields in context.fields.items():
+        target = project / "app" / domain / "contract_fields.py"
+        target.write_text(mixin.render(fields=fields, header=HEADER), encoding="utf-8")
+    payloads = env.get_template("payloads.py.jinja")
+    text = payloads.render(payloads=payload_blocks(context.fields), header=HEADER)
+    (project / "tests" / "payloads.py").write_text(text, encoding="utf-8")
 
 
 def _dotenv(context: ProjectContext) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 from shopgen import __version__
 
 from ._answers import Answers
+from ._fields import ContractFields, collect_fields
 from ._operations import (
     DOMAIN_OPERATIONS,
     Operation,
@@ -41,6 +42,8 @@ class ProjectContext:
     operations: tuple[Operation, ...]
     domains: tuple[str, ...]
     inline_bodies: Mapping[str, Any]
+    # The fields the contract adds to Product, User and Order, by domain package.
+    fields: Mapping[str, ContractFields]
     api_title: str
     api_version: str
     shopgen_version: str
@@ -114,6 +117,7 @@ def build_context(document: Mapping[str, Any], answers: Answers) -> ProjectConte
         operations=operations,
         domains=tuple(sorted(d for d in DOMAIN_OPERATIONS if d in present)),
         inline_bodies=bodies,
+        fields=collect_fields(document),
         api_title=str(info.get("title") or answers.project_name),
         api_version=str(info.get("version") or "0.1.0"),
         shopgen_version=__version__,

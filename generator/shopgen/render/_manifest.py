@@ -37,6 +37,10 @@ GENERATED_FILES: tuple[str, ...] = (
     "app/api/operations.py",
     "app/api/handlers.py",
     "tests/test_operations.py",
+    "tests/payloads.py",
+    "app/products/contract_fields.py",
+    "app/auth/contract_fields.py",
+    "app/orders/contract_fields.py",
 )
 
 # Never part of the manifest: local state, not project files.

@@ -23,6 +23,7 @@ from app.core.db import Base, create_engine
 from app.main import create_app
 from app.orders import models as order_models  # noqa: F401 - registers the tables
 from app.products import models as product_models  # noqa: F401 - registers the tables
+from tests import payloads
 from tests.redis_server import RedisServer, redis_server_executable
 
 ADMIN_EMAIL = "admin@example.com"
@@ -135,6 +136,7 @@ def make_product(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> Ca
             "currency": "CNY",
             "status": "active",
             "stock": 5,
+            **payloads.CREATE_PRODUCT,
             **fields,
         }
         response = await client.post("/api/v1/products", json=body, headers=admin_headers)

@@ -4,6 +4,7 @@ import httpx
 import jwt
 from fastapi import FastAPI
 
+from tests import payloads
 from tests.markers import requires
 
 pytestmark = requires("registerUser", "createToken", "refreshToken", "getCurrentUser")
@@ -12,10 +13,11 @@ TOKENS = "/api/v1/auth/tokens"
 REFRESH = "/api/v1/auth/tokens/refresh"
 ME = "/api/v1/users/me"
 CREDENTIALS = {"email": "Emma@Example.com", "password": "correct-horse-battery"}
+REGISTRATION = {**CREDENTIALS, **payloads.REGISTER_USER}
 
 
 async def _tokens(client: httpx.AsyncClient) -> dict[str, str]:
-    assert (await client.post(USERS, json=CREDENTIALS)).status_code == 201
+    assert (await client.post(USERS, json=REGISTRATION)).status_code == 201
     response = await client.post(TOKENS, json=CREDENTIALS)
     assert response.status_code == 201
     tokens: dict[str, str] = response.json()["data"]
@@ -23,7 +25,7 @@ async def _tokens(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 async def test_register_login_and_me(client: httpx.AsyncClient) -> None:
-    registered = await client.post(USERS, json={**CREDENTIALS, "display_name": "Emma"})
+    registered = await client.post(USERS, json={**REGISTRATION, "display_name": "Emma"})
     assert registered.status_code == 201
     user = registered.json()["data"]
     assert user["email"] == "emma@example.com"
@@ -42,20 +44,20 @@ async def test_register_login_and_me(client: httpx.AsyncClient) -> None:
 
 
 async def test_duplicate_email_is_409(client: httpx.AsyncClient) -> None:
-    await client.post(USERS, json=CREDENTIALS)
-    again = await client.post(USERS, json={**CREDENTIALS, "email": "emma@example.com"})
+    await client.post(USERS, json=REGISTRATION)
+    again = await client.post(USERS, json={**REGISTRATION, "email": "emma@example.com"})
     assert again.status_code == 409
     assert again.json()["code"] == 40904
 
 
 async def test_short_password_is_422(client: httpx.AsyncClient) -> None:
-    response = await client.post(USERS, json={**CREDENTIALS, "password": "short"})
+    response = await client.post(USERS, json={**REGISTRATION, "password": "short"})
     assert response.status_code == 422
     assert response.json()["data"]["errors"][0]["field"] == "password"
 
 
 async def test_wrong_password_and_unknown_email_look_alike(client: httpx.AsyncClient) -> None:
-    await client.post(USERS, json=CREDENTIALS)
+    await client.post(USERS, json=REGISTRATION)
     wrong = await client.post(TOKENS, json={**CREDENTIALS, "password": "wrong-password"})
     unknown = await client.post(TOKENS, json={**CREDENTIALS, "email": "nobody@example.com"})
     assert wrong.status_code == unknown.status_code == 401

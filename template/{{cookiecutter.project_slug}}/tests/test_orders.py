@@ -16,6 +16,7 @@ from app.orders.idempotency import IdempotencyInProgress, IdempotencyKeys
 from app.orders.service import LineDraft, OrderService
 from app.orders.state import TRANSITIONS, IllegalTransition, OrderStatus, check_transition
 from app.stock.backend import stock_key
+from tests import payloads
 from tests.markers import requires
 from tests.redis_server import RedisServer
 
@@ -46,7 +47,7 @@ async def _order(
     key = key or str(uuid.uuid4())
     return await client.post(
         "/api/v1/orders",
-        json={"items": items, **extra},
+        json={"items": items, **payloads.CREATE_ORDER, **extra},
         headers={**headers, "Idempotency-Key": key},
     )
 

@@ -3,6 +3,7 @@ from typing import Any
 
 import httpx
 
+from tests import payloads
 from tests.markers import requires
 
 pytestmark = requires(
@@ -32,6 +33,7 @@ async def test_new_product_defaults_to_draft_hidden_from_customers(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     body = {"sku": "D-1", "title": "Draft", "price_cents": 100, "currency": "USD"}
+    body |= payloads.CREATE_PRODUCT
     response = await client.post(PRODUCTS, json=body, headers=admin_headers)
     assert response.status_code == 201
     product = response.json()["data"]
@@ -75,6 +77,7 @@ async def test_writes_need_an_admin(
 ) -> None:
     product = await make_product()
     body = {"sku": "X", "title": "X", "price_cents": 1, "currency": "USD"}
+    body |= payloads.CREATE_PRODUCT
     anonymous = await client.post(PRODUCTS, json=body)
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == 40101
@@ -108,6 +111,7 @@ async def test_patch_put_and_cache_invalidation(
         "status": "active",
         "category": None,
         "images": [],
+        **payloads.REPLACE_PRODUCT,
     }
     replaced = await client.put(url, json=full, headers=admin_headers)
     assert replaced.status_code == 200, replaced.text
@@ -137,6 +141,7 @@ async def test_duplicate_sku_is_409(
 ) -> None:
     await make_product(sku="DUP")
     body = {"sku": "DUP", "title": "Again", "price_cents": 1, "currency": "USD"}
+    body |= payloads.CREATE_PRODUCT
     response = await client.post(PRODUCTS, json=body, headers=admin_headers)
     assert response.status_code == 409
     assert response.json()["code"] == 40904
@@ -146,6 +151,7 @@ async def test_create_validates_the_body(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     body = {"sku": "X", "title": "X", "price_cents": -1, "currency": "usd"}
+    body |= payloads.CREATE_PRODUCT
     response = await client.post(PRODUCTS, json=body, headers=admin_headers)
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["data"]["errors"]}

@@ -1,3 +1,4 @@
+{% set fields = cookiecutter._shopgen.fields %}
 """Initial schema: users, refresh tokens, products.
 
 Revision ID: 0001
@@ -34,6 +35,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+{% for column in fields.products.columns %}
+        {{ column.migration_line }}
+{% endfor %}
         sa.CheckConstraint("price_cents >= 0", name=op.f("ck_products_price_non_negative")),
         sa.CheckConstraint("stock >= 0", name=op.f("ck_products_stock_non_negative")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
@@ -58,6 +62,9 @@ def upgrade() -> None:
         sa.Column("wechat_openid", sa.String(length=128), nullable=True),
         sa.Column("wechat_unionid", sa.String(length=128), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+{% for column in fields.auth.columns %}
+        {{ column.migration_line }}
+{% endfor %}
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
         sa.UniqueConstraint("wechat_app_id", "wechat_openid", name=op.f("uq_users_wechat_app_id")),

@@ -35,6 +35,9 @@ def upgrade() -> None:
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+{% for column in cookiecutter._shopgen.fields.orders.columns %}
+        {{ column.migration_line }}
+{% endfor %}
         sa.CheckConstraint("total_cents >= 0", name=op.f("ck_orders_total_non_negative")),
         sa.ForeignKeyConstraint(
             ["user_id"],

@@ -19,7 +19,8 @@ async def register_user(
     body: ops.RegisterUserBody, auth: AuthServiceDep
 ) -> Envelope[ops.RegisterUserData]:
     password = reveal(body.password)
-    user = await auth.register(body.email, password, getattr(body, "display_name", None))
+    display_name = getattr(body, "display_name", None)
+    user = await auth.register(body.email, password, display_name, fields=body.model_dump())
     return ok(ops.RegisterUserData.model_validate(user, from_attributes=True))
 
 

@@ -3,10 +3,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.auth.contract_fields import UserContractFields
 from app.core.db import Base, UTCDateTime, utcnow
 
 
-class User(Base):
+class User(UserContractFields, Base):
+    """An account. The fields the contract adds come from the generated
+    `UserContractFields`."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api import operations as ops
+from app.auth import contract_fields
 from app.auth.models import RefreshToken, User
 from app.auth.wechat import WechatIdentity
 from app.core.db import utcnow
@@ -39,13 +42,21 @@ class AuthService:
         self.passwords = passwords
 
     async def register(
-        self, email: str, password: str, display_name: str | None, *, role: str = "customer"
+        self,
+        email: str,
+        password: str,
+        display_name: str | None,
+        *,
+        role: str = "customer",
+        fields: Mapping[str, Any] | None = None,
     ) -> User:
+        """`fields` is the request body: the contract's own fields are taken from it."""
         user = User(
             email=normalise_email(email),
             password_hash=await self.passwords.hash(password),
             display_name=display_name or "",
             role=role,
+            **contract_fields.column_values(fields or {}),
         )
         self.session.add(user)
         try:

@@ -30,6 +30,7 @@ async def create_order(
         viewer.user_id,
         [LineRequest(item.product_id, item.quantity) for item in body.items],
         body.note,
+        fields=body.model_dump(),
         idempotency_key=key,
         fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
     )

@@ -15,11 +15,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime, utcnow
+from app.orders.contract_fields import OrderContractFields
 from app.orders.state import OrderStatus
 
 
-class Order(Base):
-    """An order placed through the API (`source` "api") or mirrored from Shopify.
+class Order(OrderContractFields, Base):
+    """An order placed through the API (`source` "api") or mirrored from Shopify. The fields
+    the contract adds come from the generated `OrderContractFields`.
 
     `reservation` names the order's stock reservation in the stock backend; it is chosen
     before the row exists, so stock is held before the database is asked to write.

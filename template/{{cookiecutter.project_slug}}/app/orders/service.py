@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -25,6 +25,7 @@ from app.api import operations as ops
 from app.core.db import utcnow
 from app.core.envelope import ok
 from app.core.errors import Code, NotFound, ShopError
+from app.orders import contract_fields
 from app.orders.idempotency import Answer, Claim, IdempotencyKeys
 from app.orders.models import Order, OrderItem
 from app.orders.state import HOLDS_STOCK, IllegalTransition, OrderStatus, check_transition
@@ -172,15 +173,17 @@ class OrderService:
         lines: Sequence[LineRequest],
         note: str | None,
         *,
+        fields: Mapping[str, Any] | None = None,
         idempotency_key: str,
         fingerprint: str,
     ) -> Answer:
-        """Place an order once per idempotency key: the answer to give, new or recorded."""
+        """Place an order once per idempotency key: the answer to give, new or recorded.
+        `fields` is the request body: the contract's own fields are taken from it."""
         claim = await self.idempotency.claim(user_id, idempotency_key, fingerprint)
         if isinstance(claim, Answer):
             return claim
         try:
-            return await self._place(user_id, lines, note, claim)
+            return await self._place(user_id, lines, note, claim, fields or {})
         except ShopError as error:
             await self.session.rollback()
             if error.status_code >= 500:
@@ -231,6 +234,7 @@ class OrderService:
         lines: Sequence[LineRequest],
         note: str | None,
         claim: Claim,
+        fields: Mapping[str, Any],
     ) -> Answer:
         priced = await self._priced(lines)
         # Ends the read; on SQLite the write below then starts a fresh transaction.
@@ -248,6 +252,7 @@ class OrderService:
             expires_at=now + self.payment_window,
             created_at=now,
             updated_at=now,
+            **contract_fields.column_values(fields),
             items=[
                 OrderItem(
                     product_id=product.id,

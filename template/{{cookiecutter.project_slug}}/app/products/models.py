@@ -4,13 +4,15 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, Text, t
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
+from app.products.contract_fields import ProductContractFields
 
 LIVE = text("deleted_at IS NULL")
 
 
-class Product(Base):
+class Product(ProductContractFields, Base):
     """A product. Deletion is soft (`deleted_at`): orders and Shopify mappings keep pointing
-    at the row, while reads treat it as gone and its sku becomes free again."""
+    at the row, while reads treat it as gone and its sku becomes free again. The fields the
+    contract adds (`brand`, say) come from the generated `ProductContractFields`."""
 
     __tablename__ = "products"
 

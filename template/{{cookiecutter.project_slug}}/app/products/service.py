@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api import operations as ops
 from app.core.db import utcnow
 from app.core.errors import Conflict, NotFound
+from app.products import contract_fields
 from app.products.cache import ProductCache
 from app.products.models import Product
 
@@ -152,10 +153,11 @@ _WRITABLE = frozenset(
 
 
 def _columns(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """The writable columns among a body's fields; fields the table lacks are ignored."""
+    """The writable columns among a body's fields, the contract's own included; fields the
+    table lacks are ignored."""
     columns = {
         k: v for k, v in fields.items() if k in _WRITABLE and (v is not None or k in _NULLABLE)
     }
     if fields.get("images") is not None:
         columns["images"] = [str(image) for image in fields["images"]]
-    return columns
+    return columns | contract_fields.column_values(fields)
