@@ -28,6 +28,7 @@ from app.core.redis import create_redis
 from app.core.security import Passwords, TokenCodec
 from app.orders import jobs as order_jobs
 from app.products.cache import ProductCache
+from app.products.http_cache import PublicReadCache
 from app.stock.backend import StockBackend, create_stock_backend
 {% if cookiecutter._shopgen.answers.shopify_sync %}
 from app.webhooks import jobs as webhook_jobs
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.product_cache = ProductCache(settings.product_cache_ttl)
     install_error_handlers(app)
     install_contract(app)
+    app.add_middleware(PublicReadCache, cache=app.state.product_cache, operations=OPERATIONS)
     install_metrics(app)
     bind_operations(app.router, OPERATIONS, HANDLERS)
     if settings.cors_origins:

@@ -1,0 +1,75 @@
+"""Anonymous product reads answered from memory, before routing.
+
+A page of the catalogue is the same bytes for every anonymous visitor until a product
+changes, and resolving a route's dependencies and serialising its model costs several times
+what sending those bytes does. So the whole 200 answer of an anonymous `GET` on listProducts
+or getProduct is kept in the product cache under its path and query string: whatever clears
+that cache (a product write, a stock change in this process) drops these answers too, and
+they lapse after `PRODUCT_CACHE_TTL` like the rest. A request with a token (admins see hidden
+products) always goes through the handler.
+"""
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.binding import Operation
+from app.products.cache import ProductCache
+
+CACHED_OPERATIONS = frozenset({"listProducts", "getProduct"})
+_PARAMETER = re.compile(r"\\\{[^/]+?\\\}")
+
+
+def _path_pattern(template: str) -> re.Pattern[str]:
+    return re.compile("^" + _PARAMETER.sub("[^/]+", re.escape(template)) + "$")
+
+
+def _copy(message: Message) -> Message:
+    # Outer middleware (CORS) edits the headers of the messages it passes on, in place.
+    if "headers" in message:
+        return {**message, "headers": list(message["headers"])}
+    return dict(message)
+
+
+class PublicReadCache:
+    def __init__(self, app: ASGIApp, cache: ProductCache, operations: Iterable[Operation]):
+        self.app = app
+        self.cache = cache
+        self.patterns = [
+            _path_pattern(op.path)
+            for op in operations
+            if op.operation_id in CACHED_OPERATIONS and op.method == "GET"
+        ]
+
+    def _cacheable(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return False
+        if any(name == b"authorization" for name, _ in scope["headers"]):
+            return False
+        return any(pattern.match(scope["path"]) for pattern in self.patterns)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._cacheable(scope):
+            await self.app(scope, receive, send)
+            return
+        key = ("http", scope["path"], scope["query_string"])
+        hit: tuple[Any, tuple[Message, ...]] | None = self.cache.get(key)
+        if hit is not None:
+            route, messages = hit
+            scope["route"] = route  # so metrics name the route as for any other answer
+            for message in messages:
+                await send(_copy(message))
+            return
+        sent: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            sent.append(_copy(message))
+            await send(message)
+
+        await self.app(scope, receive, keep)
+        start, *body = sent or [{}]
+        complete = bool(body) and not any(message.get("more_body") for message in body)
+        if start.get("status") == 200 and complete:
+            self.cache.put(key, (scope.get("route"), tuple(sent)))
