@@ -45,6 +45,20 @@ def catalogue_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return bake(tmp_path_factory.mktemp("catalogue"), contract, project_name="Tea Catalogue")
 
 
+@pytest.fixture(scope="session")
+def coupons_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Products gain `brand`, `weight_grams` and `tags`; orders gain coupon amounts."""
+    contract = specs_dir() / "examples" / "coupons.openapi.yaml"
+    return bake(tmp_path_factory.mktemp("coupons"), contract)
+
+
+@pytest.fixture(scope="session")
+def b2b_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Products, users and orders all gain fields, some only responses carry."""
+    contract = specs_dir() / "examples" / "b2b.openapi.yaml"
+    return bake(tmp_path_factory.mktemp("b2b"), contract)
+
+
 def project_env(**extra: str) -> dict[str, str]:
     """The environment a generated project runs in: ours, minus anything that would steer it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TEST_"))}

@@ -11,7 +11,9 @@ import pytest
 
 from .conftest import POSTGRES_ENV, project_env, ruff, run
 
-PROJECTS = ["canonical_project", "catalogue_project"]
+# The canonical contract and every example: each customised one adds its own fields to
+# products, users or orders, which must reach the columns, the migration and the suite.
+PROJECTS = ["canonical_project", "catalogue_project", "coupons_project", "b2b_project"]
 
 
 @pytest.fixture(params=PROJECTS)
