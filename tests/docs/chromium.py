@@ -200,8 +200,13 @@ class Browser:
     def wait_for(self, expression: str, *, timeout: float = 30.0) -> None:
         """Poll a JavaScript condition until it holds; fail with the page's events if not."""
         deadline = time.monotonic() + timeout
+        # Until navigation commits, the expression runs against the previous document, where
+        # its elements may not exist yet: an exception there means "not yet", not failure.
+        guarded = (
+            f"(() => {{ try {{ return Boolean({expression}); }} catch (e) {{ return false; }} }})()"
+        )
         while time.monotonic() < deadline:
-            if self.evaluate(f"Boolean({expression})"):
+            if self.evaluate(guarded):
                 return
             time.sleep(0.1)
         raise BrowserError(f"timed out waiting for {expression}; page events: {self.events()}")
