@@ -19,7 +19,7 @@ from app.api.contract import install_contract
 from app.api.handlers import HANDLERS
 from app.api.operations import OPERATIONS
 from app.auth.models import User
-from app.auth.service import AuthService
+from app.auth.service import AuthService, EmailTaken
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import CatchUnhandled, install_error_handlers
@@ -52,7 +52,11 @@ async def ensure_first_superuser(app: FastAPI) -> None:
         if exists is None:
             auth = AuthService(session, app.state.token_codec, app.state.passwords)
             password = settings.first_superuser_password.get_secret_value()
-            await auth.register(email, password, "Administrator", role="admin")
+            try:
+                await auth.register(email, password, "Administrator", role="admin")
+            except EmailTaken:
+                # Another worker starting at the same moment created it first.
+                return
             logger.info("created the first superuser %s", email)
 
 
