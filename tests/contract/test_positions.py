@@ -83,3 +83,26 @@ def test_many_positions_in_one_call(tmp_path: Path) -> None:
     for i in (0, 999, 1999):
         line, column = positions[pointers[i]]
         assert lines[line - 1][column - 1 :].startswith('"operationId"')
+
+
+def test_yaml_positions_past_flow_collections_and_aliases(tmp_path: Path) -> None:
+    text = (
+        "openapi: 3.1.0\n"  # 1
+        "x-odd:\n"  # 2
+        "  list: [a, [b, c]]\n"  # 3
+        "  map: {c: 1}\n"  # 4
+        "  plain: &p {d: 2}\n"  # 5
+        "  again: *p\n"  # 6
+        "paths:\n"  # 7
+        "  /a:\n"  # 8
+        "    get:\n"  # 9
+        "      responses:\n"  # 10
+        "        '200': {description: ok}\n"  # 11
+    )
+    path = tmp_path / "shop.yaml"
+    path.write_text(text)
+    source = load_contract(path).source
+    assert source.locate("/paths/~1a/get/responses/200/description") == (11, 17)
+    assert source.locate("/x-odd/again") == (6, 3)
+    assert source.locate("/x-odd/plain/d") == (5, 16)
+    assert source.locate("/x-odd/list/1/1") == (3, 16)

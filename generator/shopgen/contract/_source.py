@@ -198,8 +198,9 @@ def _first_duplicate_json_key(text: str, key: str) -> Position:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-# An alias token: `*name` after a space, a flow indicator or the start of a line.
-_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*[^\s,\[\]{}*]", re.MULTILINE)
+# Anchors and aliases as YAML writes them; `*.o` in a description is neither.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&([^\s,\[\]{}]+)", re.MULTILINE)
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*([^\s,\[\]{}*]+)", re.MULTILINE)
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
@@ -207,7 +208,7 @@ def _parse_yaml(path: Path, text: str) -> Any:
         import yaml_rs
     except ImportError:
         return _parse_yaml_reference(path, text)
-    if _ALIAS.search(text):
+    if "&" in text and set(_ANCHOR.findall(text)) & set(_ALIAS.findall(text)):
         # Aliases go through the reference loader, which bounds them the same way on every
         # machine and refuses recursive ones (the fast parser turns those into null).
         return _parse_yaml_reference(path, text)
