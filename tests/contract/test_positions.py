@@ -104,5 +104,5 @@ def test_yaml_positions_past_flow_collections_and_aliases(tmp_path: Path) -> Non
     source = load_contract(path).source
     assert source.locate("/paths/~1a/get/responses/200/description") == (11, 17)
     assert source.locate("/x-odd/again") == (6, 3)
-    assert source.locate("/x-odd/plain/d") == (5, 16)
+    assert source.locate("/x-odd/plain/d") == (5, 14)
     assert source.locate("/x-odd/list/1/1") == (3, 16)
