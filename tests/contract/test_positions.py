@@ -105,4 +105,4 @@ def test_yaml_positions_past_flow_collections_and_aliases(tmp_path: Path) -> Non
     assert source.locate("/paths/~1a/get/responses/200/description") == (11, 17)
     assert source.locate("/x-odd/again") == (6, 3)
     assert source.locate("/x-odd/plain/d") == (5, 14)
-    assert source.locate("/x-odd/list/1/1") == (3, 16)
+    assert source.locate("/x-odd/list/1/1") == (3, 17)
