@@ -209,12 +209,15 @@ class Measured:
         return min(r["rss_before_kib"] for r in self.runs) / 1024 if self.runs else None
 
 
-def measure_all(runs: int, quiet_below: float, quiet_wait: float, timeout: float) -> list[Measured]:
+def measure_all(
+    runs: int, quiet_below: float, quiet_wait: float, timeout: float
+) -> tuple[list[Measured], list[float]]:
     paths = {"yaml": GITHUB_YAML, "json": GITHUB_JSON}
     results = [Measured(op) for op in OPERATIONS]
+    busy: list[float] = []
     for rep in range(runs):
         for item in results:
-            wait_for_quiet(quiet_below / 100.0, quiet_wait)
+            busy.append(wait_for_quiet(quiet_below / 100.0, quiet_wait))
             cmd = [
                 sys.executable,
                 str(Path(__file__).resolve()),
@@ -241,10 +244,10 @@ def measure_all(runs: int, quiet_below: float, quiet_wait: float, timeout: float
                 f"  {item.op.key} run {rep + 1}/{runs}: {run['seconds']:.3f} s, "
                 f"peak {run['peak_rss_kib'] / 1024:.0f} MiB"
             )
-    return results
+    return results, busy
 
 
-def render(results: list[Measured], runs: int) -> str:
+def render(results: list[Measured], runs: int, busy: list[float]) -> str:
     machine = machine_info()
     size_yaml = GITHUB_YAML.stat().st_size / 1e6
     size_json = GITHUB_JSON.stat().st_size / 1e6
@@ -260,7 +263,9 @@ def render(results: list[Measured], runs: int) -> str:
         "read the file into memory (and, for the validators, loaded it with `json.loads`); "
         "only the call itself is timed. Peak RSS is the whole interpreter's, read right after the "
         "call; *before* is its RSS just before the call. *Same document* compares the result "
-        "with `json.loads` of the JSON form, after the measurement.",
+        "with `json.loads` of the JSON form, after the measurement. Share of the CPU busy "
+        f"with other work in the second before each run: median "
+        f"{statistics.median(busy) if busy else 0:.0%}, max {max(busy, default=0):.0%}.",
         "",
         "| operation | input | median s | vs `json.loads` | RSS before MiB | peak RSS MiB "
         "| result |",
@@ -291,25 +296,29 @@ def render(results: list[Measured], runs: int) -> str:
     osv, osv_rs = by_key["osv"], by_key["osv-rs"]
     lines.append("")
     if osv.runs and osv_rs.runs:
-        same = osv.runs[0]["detail"]["error_paths"] == osv_rs.runs[0]["detail"]["error_paths"]
-        lines.append(
-            "The two validators report "
-            + (
-                "the same errors (paths and messages)."
-                if same
-                else "**different errors**: compare them before relying on the Rust one."
+        errors = osv.runs[0]["detail"]["error_paths"]
+        same = errors == osv_rs.runs[0]["detail"]["error_paths"]
+        if same and not errors:
+            lines.append("- Both validators find the description valid: no errors from either.")
+        else:
+            lines.append(
+                "- The two validators report "
+                + (
+                    "the same errors (paths and messages)."
+                    if same
+                    else "**different errors**: compare them before relying on the Rust one."
+                )
             )
-        )
     rs_default = by_key["yaml-rs-default"]
     if rs_default.runs and not rs_default.runs[0]["detail"].get("same_document", True):
         lines.append(
-            "yaml-rs with its defaults (`parse_datetime=True`) turns timestamp-like strings "
+            "- yaml-rs with its defaults (`parse_datetime=True`) turns timestamp-like strings "
             "into `datetime` objects even when they are quoted (`'2025-01-01T00:00:00Z'`), so "
             "its result differs from the JSON; with `parse_datetime=False` it is the same "
             "document."
         )
     lines.append(
-        "Versions: "
+        "- Versions: "
         + ", ".join(f"{name} {_dist_version(name)}" for name in _DISTRIBUTIONS)
         + f"; GitHub description from npm `@octokit/openapi@{_octokit_version()}`."
     )
@@ -372,8 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("the GitHub description is missing: run bench/lint_bench.py first")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     derive_github_yaml()
-    results = measure_all(args.runs, args.quiet_below, args.quiet_wait, args.timeout)
-    section = render(results, args.runs)
+    results, busy = measure_all(args.runs, args.quiet_below, args.quiet_wait, args.timeout)
+    section = render(results, args.runs, busy)
     (WORK_DIR / "parse-floor.md").write_text(section, encoding="utf-8")
     print(section)
     if args.runs == DEFAULT_RUNS or args.write:
