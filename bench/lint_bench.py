@@ -1308,7 +1308,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--render-only",
         action="store_true",
-        help="measure nothing: render the report again from bench/.work/lint-bench.json",
+        help="measure nothing: render the report again from the last complete run's figures "
+        "(bench/.work/lint-bench.json)",
     )
     parser.add_argument(
         "--write",
@@ -1328,12 +1329,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # The raw figures of the last complete run stay apart from those of partial runs, so that
+    # --render-only always finds the run that RESULTS.md was written from.
     raw_path = WORK_DIR / "lint-bench.json"
     if args.render_only:
         results = load_raw(raw_path)
     else:
         results = run_benchmark(args)
-        save_raw(results, raw_path)
+        save_raw(results, raw_path if results["complete"] else raw_path.with_stem("lint-partial"))
     section = render_section(results)
     (WORK_DIR / "lint-results.md").write_text(section, encoding="utf-8")
     print(section)
