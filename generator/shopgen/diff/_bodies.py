@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from shopgen.contract import Operation
 
-from ._collect import Found, code
+from ._collect import Found
+from ._media import compare_media
 from ._schemas import SchemaDiffer
 
 __all__ = ["compare_request_body"]
@@ -31,26 +32,6 @@ def compare_request_body(old: Operation, new: Operation, schemas: SchemaDiffer) 
     if was != now:
         state = "required" if now else "optional"
         yield Found(f"request-body-became-{state}", where, f"became {state}", old_at, new_at)
-    old_media = {m.media_type: m for m in old.request_media}
-    new_media = {m.media_type: m for m in new.request_media}
-    for name, media in old_media.items():
-        if name not in new_media:
-            detail = f"media type {code(name)} removed"
-            yield Found("request-media-type-removed", where, detail, media.pointer, new_at)
-    for name, media in new_media.items():
-        if name not in old_media:
-            detail = f"media type {code(name)} added"
-            yield Found("request-media-type-added", where, detail, old_at, media.pointer)
-            continue
-        before = old_media[name]
-        if before.schema is None or media.schema is None:
-            continue
-        label = where if len(new_media) == 1 else f"{where} {code(name)}"
-        yield from schemas.compare(
-            before.schema,
-            media.schema,
-            f"{before.pointer}/schema",
-            f"{media.pointer}/schema",
-            "request",
-            label,
-        )
+    yield from compare_media(
+        old.request_media, new.request_media, "request", where, old_at, new_at, schemas
+    )

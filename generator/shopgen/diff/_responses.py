@@ -8,6 +8,7 @@ from typing import Any
 from shopgen.contract import Operation, join_pointer, split_pointer
 
 from ._collect import Found, code
+from ._media import compare_media
 from ._schemas import SchemaDiffer
 
 __all__ = ["compare_responses"]
@@ -54,26 +55,12 @@ def _compare_response(
         if name not in new_headers:
             detail = f"header {code(name)} removed"
             yield Found("response-header-removed", where, detail, f"{old_at}/headers", new_at)
-    old_media = {m.media_type: m for m in old.response_media(status)}
-    new_media = {m.media_type: m for m in new.response_media(status)}
-    for name, media in old_media.items():
-        if name not in new_media:
-            detail = f"media type {code(name)} removed"
-            yield Found("response-media-type-removed", where, detail, media.pointer, new_at)
-    for name, media in new_media.items():
-        if name not in old_media:
-            detail = f"media type {code(name)} added"
-            yield Found("response-media-type-added", where, detail, old_at, media.pointer)
-            continue
-        before = old_media[name]
-        if before.schema is None or media.schema is None:
-            continue
-        label = where if len(new_media) == 1 else f"{where} {code(name)}"
-        yield from schemas.compare(
-            before.schema,
-            media.schema,
-            f"{before.pointer}/schema",
-            f"{media.pointer}/schema",
-            "response",
-            label,
-        )
+    yield from compare_media(
+        old.response_media(status),
+        new.response_media(status),
+        "response",
+        where,
+        old_at,
+        new_at,
+        schemas,
+    )
