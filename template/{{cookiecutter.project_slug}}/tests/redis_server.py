@@ -95,3 +95,17 @@ class RedisServer:
             self._process.kill()
             self._process.wait()
         self._process = None
+
+
+def fresh_redis_url(request: pytest.FixtureRequest) -> str:
+    """The session's redis-server (started on first use), emptied for this test.
+
+    Taken through `request` so that the variants of a test that run without Redis do not
+    need `redis-server` at all.
+    """
+    server: RedisServer = request.getfixturevalue("redis_server")
+    if not server.running:
+        server.start()
+    with redis.Redis.from_url(server.url) as client:
+        client.flushall()
+    return server.url

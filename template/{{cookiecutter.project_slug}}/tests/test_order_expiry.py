@@ -22,7 +22,7 @@ from app.orders.models import Order
 from app.orders.service import OrderService
 from app.stock.backend import stock_key
 from tests.markers import requires
-from tests.redis_server import RedisServer
+from tests.redis_server import fresh_redis_url
 
 pytestmark = requires("createOrder", "getOrder")
 
@@ -34,12 +34,7 @@ LATER = timedelta(hours=1)
 def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     if request.param == "database":
         return settings
-    server: RedisServer = request.getfixturevalue("redis_server")
-    if not server.running:
-        server.start()
-    with redis.Redis.from_url(server.url) as client:
-        client.flushall()
-    return settings.model_copy(update={"redis_url": server.url})
+    return settings.model_copy(update={"redis_url": fresh_redis_url(request)})
 
 
 async def _place(

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from fastapi import FastAPI
@@ -21,22 +20,12 @@ from app.payments.channels import CHANNELS
 from app.payments.dependencies import get_clock
 from tests.fakes.wechatpay import FakeWechatPay, new_key
 from tests.markers import requires
-from tests.redis_server import RedisServer
+from tests.redis_server import fresh_redis_url
 
 pytestmark = requires("createOrder", "getOrder", "createPayment", "receiveWechatPayNotification")
 
 NOTIFY = "/api/v1/payments/wechat/notifications"
 SECRETS = {"wechatpay_api_v3_key", "wechatpay_private_key", "payment_mock_secret"}
-
-
-def redis_url(request: pytest.FixtureRequest) -> str:
-    """The session's redis-server, emptied for this test."""
-    server: RedisServer = request.getfixturevalue("redis_server")
-    if not server.running:
-        server.start()
-    with redis.Redis.from_url(server.url) as client:
-        client.flushall()
-    return server.url
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +38,7 @@ def settings(request: pytest.FixtureRequest, settings: Settings, fake: FakeWecha
     """Each test twice: settling with row locks alone, and with the Redis lock in front."""
     values: dict[str, Any] = {**fake.settings(), "payment_mock_secret": "mock-secret-for-tests"}
     if request.param == "redis":
-        values["redis_url"] = redis_url(request)
+        values["redis_url"] = fresh_redis_url(request)
     values = {k: SecretStr(v) if k in SECRETS else v for k, v in values.items()}
     return settings.model_copy(update=values)
 

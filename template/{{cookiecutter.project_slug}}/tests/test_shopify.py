@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -28,7 +27,7 @@ from app.products.models import Product
 from app.webhooks import service, shopify
 from app.webhooks.models import ShopifyDelivery
 from tests.markers import requires
-from tests.redis_server import RedisServer
+from tests.redis_server import fresh_redis_url
 
 pytestmark = requires("receiveShopifyWebhook")
 
@@ -42,12 +41,7 @@ def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     """Each test twice: without Redis, and with Redis stock and locks."""
     values: dict[str, Any] = {"shopify_api_secret": SecretStr(SECRET)}
     if request.param == "redis":
-        server: RedisServer = request.getfixturevalue("redis_server")
-        if not server.running:
-            server.start()
-        with redis.Redis.from_url(server.url) as client:
-            client.flushall()
-        values["redis_url"] = server.url
+        values["redis_url"] = fresh_redis_url(request)
     return settings.model_copy(update=values)
 
 
