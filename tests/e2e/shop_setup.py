@@ -17,13 +17,8 @@ CUSTOMER = {"email": "buyer@example.com", "password": "buyer-password-1"}
 SECRET = "e2e-orders-jwt-secret-" + "y" * 40
 
 
-def shop_env(project: Path, database: Path, **extra: str) -> dict[str, str]:
-    """A migrated SQLite database (WAL, shared by every worker) and the settings to use it."""
-    settings = {
-        "PRODUCT_CACHE_TTL": "0",
-        "ORDER_EXPIRY_INTERVAL": "0",
-        **extra,
-    }
+def migrated_env(project: Path, database: Path, **settings: str) -> dict[str, str]:
+    """The settings of a served project on a migrated SQLite database, with an admin."""
     env = project_env(
         ENVIRONMENT="production",
         DATABASE_URL=f"sqlite+aiosqlite:///{database}",
@@ -39,6 +34,13 @@ def shop_env(project: Path, database: Path, **extra: str) -> dict[str, str]:
     upgrade = run([sys.executable, "-m", "alembic", "upgrade", "head"], project, env)
     assert upgrade.returncode == 0, upgrade.stderr
     return env
+
+
+def shop_env(project: Path, database: Path, **extra: str) -> dict[str, str]:
+    """A migrated SQLite database (WAL, shared by every worker) and the settings to use it."""
+    return migrated_env(
+        project, database, PRODUCT_CACHE_TTL="0", ORDER_EXPIRY_INTERVAL="0", **extra
+    )
 
 
 @dataclass(frozen=True)

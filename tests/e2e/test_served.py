@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,29 +12,9 @@ import httpx
 import pytest
 import yaml
 
-from .conftest import free_port, project_env, run, serve
+from .conftest import free_port, serve
 from .fake_wechat import APP_ID, APP_SECRET, FakeWechat, serve_fake_wechat
-
-ADMIN = {"email": "owner@example.com", "password": "owner-password-1"}
-SECRET = "e2e-jwt-secret-" + "x" * 40
-
-
-def _migrated_env(project: Path, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = project_env(
-        ENVIRONMENT="production",
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'served.db'}",
-        JWT_SECRET=SECRET,
-        FIRST_SUPERUSER_EMAIL=ADMIN["email"],
-        FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
-        ARGON2_TIME_COST="1",
-        ARGON2_MEMORY_KIB="8192",
-        ARGON2_PARALLELISM="1",
-        LOG_LEVEL="WARNING",
-        **extra,
-    )
-    upgrade = run([sys.executable, "-m", "alembic", "upgrade", "head"], project, env)
-    assert upgrade.returncode == 0, upgrade.stderr
-    return env
+from .shop_setup import ADMIN, migrated_env
 
 
 @pytest.fixture
@@ -52,9 +31,9 @@ def _bearer(response: httpx.Response) -> dict[str, str]:
 def test_canonical_service_flows(
     canonical_project: Path, tmp_path: Path, wechat: FakeWechat
 ) -> None:
-    env = _migrated_env(
+    env = migrated_env(
         canonical_project,
-        tmp_path,
+        tmp_path / "served.db",
         WECHAT_APP_ID=APP_ID,
         WECHAT_APP_SECRET=APP_SECRET,
         WECHAT_API_BASE=wechat.base_url,
@@ -132,7 +111,7 @@ def test_canonical_service_flows(
 def test_customised_service_serves_its_own_contract(
     catalogue_project: Path, tmp_path: Path
 ) -> None:
-    env = _migrated_env(catalogue_project, tmp_path)
+    env = migrated_env(catalogue_project, tmp_path / "served.db")
     with serve(catalogue_project, env) as http:
         assert http.get("/api/v1/products").json()["data"]["items"] == []
         unwritten = http.get("/api/v1/categories")
@@ -164,7 +143,7 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_health_follows_redis(catalogue_project: Path, tmp_path: Path, redis_url: str) -> None:
-    env = _migrated_env(catalogue_project, tmp_path, REDIS_URL=redis_url)
+    env = migrated_env(catalogue_project, tmp_path / "served.db", REDIS_URL=redis_url)
     with serve(catalogue_project, env) as http:
         deadline = time.monotonic() + 10
         while (health := http.get("/api/v1/health")).status_code != 200:
