@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shopgen.contract import Contract, load_contract
+from shopgen.contract import load_contract
 from shopgen.errors import LintFailed
 from shopgen.resources import bundled_contract, template_dir
 
 from ._answers import Answers, ask, read_questions
 from ._bake import bake
 from ._context import ProjectContext, build_context
+from ._lint import require_lint_clean
 from ._manifest import ANSWERS_FILE, BASE_DIR, GENERATED_FILES, HEADER, Manifest
 from ._placement import check_target, place, staging_dir
 from ._update import UpdatePlan, update
@@ -36,8 +37,6 @@ __all__ = [
     "new",
     "update",
 ]
-
-_SHOWN_FINDINGS = 3
 
 
 def new(
@@ -59,7 +58,12 @@ def new(
     path = contract if contract is not None else bundled_contract()
     loaded = load_contract(path)
     if not skip_lint:
-        _lint(loaded)
+        require_lint_clean(
+            loaded,
+            nothing="nothing generated",
+            hint="run `shopgen lint` for all, or pass --skip-lint",
+            error=LintFailed,
+        )
     template = template_dir()
     questions = read_questions(template)
     answers = ask(questions, overrides, no_input=no_input)
@@ -80,20 +84,3 @@ def new(
         )
         place(rendered, target)
     return target
-
-
-def _lint(contract: Contract) -> None:
-    from shopgen import lint
-
-    errors = lint.lint_contract(contract).errors
-    if errors:
-        shown = "; ".join(
-            f"{f.line}:{f.column}: {f.message} [{f.rule}]" for f in errors[:_SHOWN_FINDINGS]
-        )
-        hidden = len(errors) - _SHOWN_FINDINGS
-        more = f" (and {hidden} more)" if hidden > 0 else ""
-        raise LintFailed(
-            f"the contract has {len(errors)} lint error(s), nothing generated: {shown}{more}; "
-            "run `shopgen lint` for all, or pass --skip-lint",
-            path=contract.path,
-        )

@@ -41,13 +41,14 @@ from typing import Any
 import yaml
 
 from shopgen import __version__
-from shopgen.contract import Contract, load_contract
+from shopgen.contract import load_contract
 from shopgen.errors import UserError
 from shopgen.resources import template_dir
 
 from ._answers import Answers, read_questions
 from ._bake import bake
 from ._context import build_context
+from ._lint import require_lint_clean
 from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY
 from ._merge import dirty_files, merge_three
 from ._record import ProjectRecord, read_record, version_key
@@ -55,7 +56,6 @@ from ._record import ProjectRecord, read_record, version_key
 __all__ = ["UpdatePlan", "update"]
 
 _CUSTOM_DIR = "app/custom/"
-_SHOWN = 3
 # Contract schemas the canonical domains store as table rows: a property they gain is a column.
 _TABLE_SCHEMAS: tuple[str, ...] = ("Order", "OrderItem", "Payment", "Product", "User")
 
@@ -164,7 +164,9 @@ def update(
     if not force:
         _check_clean(project, exempt=() if contract is not None else (CONTRACT_COPY,))
     loaded = load_contract(contract if contract is not None else project / CONTRACT_COPY)
-    _lint(loaded)
+    require_lint_clean(
+        loaded, nothing="nothing updated", hint="run `shopgen lint` for all", error=UserError
+    )
     template = template_dir()
     questions = read_questions(template)
     with tempfile.TemporaryDirectory(prefix="shopgen-update-") as tmp:
@@ -226,21 +228,6 @@ def _check_clean(project: Path, *, exempt: tuple[str, ...]) -> None:
             f"the git work tree has uncommitted changes: `{dirty[0]}`{more}; commit or stash "
             "them so the update can be reviewed and reverted, or pass --force",
             path=project,
-        )
-
-
-def _lint(contract: Contract) -> None:
-    from shopgen import lint
-
-    errors = lint.lint_contract(contract).errors
-    if errors:
-        shown = "; ".join(f"{f.line}:{f.column}: {f.message} [{f.rule}]" for f in errors[:_SHOWN])
-        hidden = len(errors) - _SHOWN
-        more = f" (and {hidden} more)" if hidden > 0 else ""
-        raise UserError(
-            f"the contract has {len(errors)} lint error(s), nothing updated: {shown}{more}; "
-            "run `shopgen lint` for all",
-            path=contract.path,
         )
 
 
