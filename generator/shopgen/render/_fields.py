@@ -42,6 +42,9 @@ __all__ = [
 _STRING_LIMIT = 255
 _INT32 = 2**31 - 1
 
+_INDENT = "    "
+_LINE_LENGTH = 100
+
 
 @dataclass(frozen=True, slots=True)
 class Resource:
@@ -195,7 +198,14 @@ class Column:
         server = self._server_default()
         if server is not None:
             args.append(f"server_default={server}")
-        return f"{self.name}: Mapped[{self.annotation}] = mapped_column({', '.join(args)})"
+        head = f"{self.name}: Mapped[{self.annotation}] = mapped_column("
+        # Printed at the class body's indentation, wrapped as ruff format would wrap it.
+        if len(_INDENT) + len(head) + len(", ".join(args)) + 1 <= _LINE_LENGTH:
+            return f"{head}{', '.join(args)})"
+        if 2 * len(_INDENT) + len(", ".join(args)) <= _LINE_LENGTH:
+            return f"{head}\n{_INDENT * 2}{', '.join(args)}\n{_INDENT})"
+        inner = "".join(f"{_INDENT * 2}{arg},\n" for arg in args)
+        return f"{head}\n{inner}{_INDENT})"
 
     @property
     def migration_line(self) -> str:

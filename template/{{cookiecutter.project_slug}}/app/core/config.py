@@ -118,9 +118,7 @@ class Settings(DatabaseSettings):
             raise ValueError("JWT_SECRET must be at least 32 bytes")
         if self.first_superuser_email and is_placeholder(self.first_superuser_password):
             raise ValueError("FIRST_SUPERUSER_PASSWORD is empty or a placeholder")
-        if self.wechatpay_api_v3_key is not None and not is_placeholder(
-            self.wechatpay_api_v3_key
-        ):
+        if self.wechatpay_api_v3_key is not None and not is_placeholder(self.wechatpay_api_v3_key):
             if len(self.wechatpay_api_v3_key.get_secret_value().encode()) != 32:
                 raise ValueError("WECHATPAY_API_V3_KEY must be the 32-character APIv3 key")
         return self
