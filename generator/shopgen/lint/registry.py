@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._registry import Rule
 from .rules import (
+    commerce,
     components,
     envelope,
     errors,
@@ -32,6 +33,7 @@ _RULES: tuple[Rule, ...] = (
     *security.RULES,
     *errors.RULES,
     *webhooks.RULES,
+    *commerce.RULES,
     *internal.RULES,
     *schemas.RULES,
     *components.RULES,

@@ -56,6 +56,17 @@ CASES = [
     ),
     ("listing notifications is not a delivery", op("/api/v1/notifications", method="get"), []),
     (
+        "a kind of notifications",
+        op("/api/v1/payments/wechat/refund-notifications"),
+        ["/paths/~1api~1v1~1payments~1wechat~1refund-notifications/post"],
+    ),
+    (
+        "signed refund notifications",
+        op("/api/v1/payments/wechat/refund-notifications", params=SIGNED),
+        [],
+    ),
+    ("a word ending in notifications is not one", op("/api/v1/push-notificationsx"), []),
+    (
         "marked webhook",
         op("/api/v1/stripe-events", extra=", x-shopgen-webhook: true"),
         ["/paths/~1api~1v1~1stripe-events/post"],

@@ -57,8 +57,9 @@ def webhook_signature_header(contract: Contract) -> Iterator[Problem]:
 
     A webhook endpoint is public by necessity, so the signature is its only authentication:
     without it anyone can post "order paid" and ship goods for free. A webhook receiver is a
-    POST whose path has a `webhooks` or `notifications` segment or a segment starting with
-    `webhook`, or any operation marked `x-shopgen-webhook: true`. Providers deliver by POST;
+    POST whose path has a `webhooks` or `notifications` segment, a segment naming a kind of
+    them (`refund-notifications`, `order-webhooks`) or starting with `webhook`, or any
+    operation marked `x-shopgen-webhook: true`. Providers deliver by POST;
     other methods on such paths (listing subscriptions, marking a user's notifications
     read) manage webhooks rather than receive them. A receiver must declare an `in: header`
     parameter, `required: true`, whose name contains `signature` or `hmac` (any case:
@@ -68,13 +69,21 @@ def webhook_signature_header(contract: Contract) -> Iterator[Problem]:
     for op in contract.operations:
         marked = op.node.get("x-shopgen-webhook") is True
         by_path = op.method == DELIVERY_METHOD and any(
-            segment in WEBHOOK_SEGMENTS or segment.startswith("webhook")
-            for segment in op.path.literal_segments
+            _is_webhook_segment(segment) for segment in op.path.literal_segments
         )
         if marked or by_path:
             yield from _check(op)
     for op in _sent_webhooks(contract):
         yield from _check(op)
+
+
+def _is_webhook_segment(segment: str) -> bool:
+    """`webhooks`, `notifications`, `webhook-events`, or a kind of them: `refund-notifications`."""
+    return (
+        segment in WEBHOOK_SEGMENTS
+        or segment.startswith("webhook")
+        or any(segment.endswith(f"-{word}") for word in WEBHOOK_SEGMENTS)
+    )
 
 
 def _check(op: Operation) -> Iterator[Problem]:
