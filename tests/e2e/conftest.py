@@ -102,6 +102,8 @@ def serve(project: Path, env: Mapping[str, str], *, workers: int = 1) -> Iterato
         "127.0.0.1",
         "--port",
         str(port),
+        # As the image runs it: no `server: uvicorn` banner.
+        "--no-server-header",
     ]
     if workers > 1:
         command += ["--workers", str(workers)]

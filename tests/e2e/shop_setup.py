@@ -36,11 +36,18 @@ def migrated_env(project: Path, database: Path, **settings: str) -> dict[str, st
     return env
 
 
+# One customer account stands for a crowd of buyers here; the limits have their own tests.
+CROWD = {
+    "RATE_LIMITS_ENABLED": "false",
+    "MAX_PENDING_ORDERS": "100000",
+    "MAX_HELD_UNITS_PER_PRODUCT": "100000",
+}
+
+
 def shop_env(project: Path, database: Path, **extra: str) -> dict[str, str]:
     """A migrated SQLite database (WAL, shared by every worker) and the settings to use it."""
-    return migrated_env(
-        project, database, PRODUCT_CACHE_TTL="0", ORDER_EXPIRY_INTERVAL="0", **extra
-    )
+    settings = {"PRODUCT_CACHE_TTL": "0", "ORDER_EXPIRY_INTERVAL": "0", **CROWD, **extra}
+    return migrated_env(project, database, **settings)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from .conftest import free_port, serve
 from .fake_wechat import APP_ID, APP_SECRET, FakeWechat, serve_fake_wechat
 from .shop_setup import ADMIN, migrated_env
 
+METRICS_TOKEN = "e2e-metrics-token-" + "m" * 24
+
 
 @pytest.fixture
 def wechat() -> Iterator[FakeWechat]:
@@ -37,10 +39,13 @@ def test_canonical_service_flows(
         WECHAT_APP_ID=APP_ID,
         WECHAT_APP_SECRET=APP_SECRET,
         WECHAT_API_BASE=wechat.base_url,
+        METRICS_TOKEN=METRICS_TOKEN,
     )
     with serve(canonical_project, env) as http:
         health = http.get("/api/v1/health")
         assert health.status_code == 200
+        assert "server" not in health.headers
+        assert health.headers["x-content-type-options"] == "nosniff"
         assert health.json()["data"] == {
             "status": "ok",
             "database": "ok",
@@ -104,7 +109,8 @@ def test_canonical_service_flows(
         served = http.get("/openapi.json").json()
         contract = canonical_project / "contract" / "openapi.yaml"
         assert served == yaml.safe_load(contract.read_text(encoding="utf-8"))
-        metrics = http.get("/metrics").text
+        assert http.get("/metrics").status_code == 401
+        metrics = http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
         assert 'route="/api/v1/products"' in metrics
 
 

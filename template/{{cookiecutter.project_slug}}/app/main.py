@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,10 +19,13 @@ from app.api.handlers import HANDLERS
 from app.api.operations import OPERATIONS
 from app.auth.models import User
 from app.auth.service import AuthService, EmailTaken
+from app.core.body_limit import BodyLimit
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import CatchUnhandled, install_error_handlers
+from app.core.headers import EnvelopeCORSMiddleware, SecurityHeaders
 from app.core.metrics import install_metrics
+from app.core.ratelimit import RateLimits, route_dependencies
 from app.core.redis import create_redis
 from app.core.security import Passwords, TokenCodec
 from app.orders import jobs as order_jobs
@@ -123,6 +125,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.redis = create_redis(settings)
+    app.state.rate_limits = RateLimits(settings, app.state.redis)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(settings.wechat_timeout))
     app.state.stock = create_stock_backend(
         app.state.redis,
@@ -169,16 +172,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.passwords = Passwords(settings)
     app.state.product_cache = ProductCache(settings.product_cache_ttl)
     install_error_handlers(app)
-    install_contract(app)
+    install_contract(app, docs=settings.docs_served)
     app.add_middleware(PublicReadCache, cache=app.state.product_cache, operations=OPERATIONS)
-    install_metrics(app)
-    bind_operations(app.router, OPERATIONS, HANDLERS)
+    install_metrics(app, settings)
+    bind_operations(app.router, OPERATIONS, HANDLERS, route_dependencies())
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            EnvelopeCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    # The last added runs first: the body cap holds before anything reads the body, and
+    # every answer, a 500 or a refused body included, gets the security headers.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchUnhandled)
+    app.add_middleware(SecurityHeaders, hsts=settings.environment == "production")
     return app

@@ -64,6 +64,10 @@ def settings(database_url: str) -> Settings:
         product_cache_ttl=30,
         # Tests run order upkeep themselves, when they mean to.
         order_expiry_interval=0,
+        # One customer stands for a crowd in the order tests: limits have their own tests.
+        rate_limits_enabled=False,
+        max_pending_orders=1000,
+        max_held_units_per_product=1000,
         # Cheap hashes keep the suite fast; production keeps the strong defaults.
         argon2_time_cost=1,
         argon2_memory_kib=1024,

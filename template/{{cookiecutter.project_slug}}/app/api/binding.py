@@ -6,11 +6,12 @@ annotations only when its operation is bound, so a contract that drops an operat
 with it `operations.<Name>Body` and friends) still imports.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.params import Depends
 
 from app.core.errors import NotImplementedYet
 
@@ -53,9 +54,14 @@ def _route_order(operation: Operation) -> list[tuple[bool, str]]:
 
 
 def bind_operations(
-    router: APIRouter, operations: Iterable[Operation], handlers: Mapping[str, Handler]
+    router: APIRouter,
+    operations: Iterable[Operation],
+    handlers: Mapping[str, Handler],
+    dependencies: Mapping[str, Sequence[Depends]] | None = None,
 ) -> None:
-    """Add one route per operation to `router`, most specific paths first."""
+    """Add one route per operation to `router`, most specific paths first. `dependencies`
+    run before an operation's handler (and before its body is validated), by operationId."""
+    dependencies = dependencies or {}
     for operation in sorted(operations, key=_route_order):
         handler = handlers.get(operation.operation_id)
         if handler is None or is_stub(handler):
@@ -66,6 +72,7 @@ def bind_operations(
             methods=[operation.method],
             status_code=operation.status_code,
             operation_id=operation.operation_id,
+            dependencies=dependencies.get(operation.operation_id),
         )
 
 

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.service import AuthService
@@ -76,15 +77,22 @@ async def get_current_admin(user: CurrentUser) -> User:
 CurrentAdmin = Annotated[User, Depends(get_current_admin)]
 
 
-def get_viewer_role(credentials: Credentials, codec: TokenCodecDep) -> str | None:
-    """The role in a valid access token, if any: public reads show admins hidden products.
-    A bad token on a public read is treated as no token."""
+async def get_viewer_role(
+    credentials: Credentials, codec: TokenCodecDep, session: SessionDep
+) -> str | None:
+    """The viewer's role, if a valid access token names one: public reads show admins hidden
+    products. A bad token on a public read is treated as no token. An admin token is checked
+    against the database, so an admin demoted a minute ago no longer sees drafts."""
     if credentials is None:
         return None
     try:
-        return codec.decode(credentials.credentials, "access").role
+        claims = codec.decode(credentials.credentials, "access")
     except Unauthorized:
         return None
+    if claims.role != "admin":
+        return claims.role
+    role: str | None = await session.scalar(select(User.role).where(User.id == int(claims.subject)))
+    return role
 
 
 ViewerRole = Annotated[str | None, Depends(get_viewer_role)]

@@ -8,6 +8,7 @@ from app.api import operations as ops
 from app.api.binding import Handler
 from app.auth.dependencies import AuthServiceDep, CurrentUser, WechatClientDep
 from app.core.envelope import Envelope, ok
+from app.core.ratelimit import RateLimitsDep
 
 
 def reveal(value: SecretStr | str) -> str:
@@ -20,20 +21,24 @@ async def register_user(
 ) -> Envelope[ops.RegisterUserData]:
     password = reveal(body.password)
     display_name = getattr(body, "display_name", None)
+    await auth.passwords.check_strength(password, body.email, display_name)
     user = await auth.register(body.email, password, display_name, fields=body.model_dump())
     return ok(ops.RegisterUserData.model_validate(user, from_attributes=True))
 
 
 async def create_token(
-    body: ops.CreateTokenBody, auth: AuthServiceDep
+    body: ops.CreateTokenBody, auth: AuthServiceDep, limits: RateLimitsDep
 ) -> Envelope[ops.CreateTokenData]:
+    await limits.hit("auth", "account", "email:" + body.email.strip().lower())
     user = await auth.authenticate(body.email, reveal(body.password))
     return ok(await auth.issue_pair(user))
 
 
 async def refresh_token(
-    body: ops.RefreshTokenBody, auth: AuthServiceDep
+    body: ops.RefreshTokenBody, auth: AuthServiceDep, limits: RateLimitsDep
 ) -> Envelope[ops.RefreshTokenData]:
+    claims = auth.codec.decode(body.refresh_token, "refresh")
+    await limits.hit("auth", "account", "user:" + claims.subject)
     return ok(await auth.refresh(body.refresh_token))
 
 

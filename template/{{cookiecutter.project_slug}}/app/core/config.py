@@ -3,7 +3,8 @@
 from functools import lru_cache
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDERS = frozenset({"", "changeme", "changethis", "change-me", "secret", "placeholder"})
@@ -74,6 +75,24 @@ class Settings(DatabaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     product_cache_ttl: float = Field(default=30.0, ge=0, description="seconds; 0 disables")
+    # /docs: None means on in development and test, off in production.
+    docs_enabled: bool | None = None
+    # /metrics in production answers only `Authorization: Bearer <METRICS_TOKEN>`; without a
+    # token it is off there. Development and test serve it openly.
+    metrics_token: SecretStr | None = None
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="bytes")
+    # `limits` notation ("5/minute;20/hour"); see .env.example for which operations.
+    rate_limits_enabled: bool = True
+    rate_limit_auth_per_ip: str = "30/minute"
+    rate_limit_auth_per_account: str = "5/minute;30/hour"
+    rate_limit_checkout_per_ip: str = "300/minute"
+    rate_limit_checkout_per_account: str = "30/minute"
+    # Unpaid orders hold stock: caps per customer, so nobody holds a sale's stock hostage.
+    max_pending_orders: int = Field(default=5, ge=1)
+    max_held_units_per_product: int = Field(default=50, ge=1)
+    # zxcvbn score (0-4) a new password needs.
+    password_min_score: int = Field(default=2, ge=0, le=4)
 
     order_payment_window: int = Field(default=15 * 60, gt=0, description="seconds")
     order_expiry_interval: float = Field(default=60.0, ge=0, description="seconds; 0: no job")
@@ -86,6 +105,20 @@ class Settings(DatabaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator(
+        "rate_limit_auth_per_ip",
+        "rate_limit_auth_per_account",
+        "rate_limit_checkout_per_ip",
+        "rate_limit_checkout_per_account",
+    )
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must read like `5/minute` or `5/minute;30/hour`") from None
         return value
 
     @field_validator("shopify_shop_domains", mode="before")
@@ -124,6 +157,12 @@ class Settings(DatabaseSettings):
         return self
 
     @property
+    def docs_served(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment != "production"
+
+    @property
     def wechat_enabled(self) -> bool:
         return bool(self.wechat_app_id) and not is_placeholder(self.wechat_app_secret)
 
@@ -156,6 +195,28 @@ class Settings(DatabaseSettings):
         return not is_placeholder(self.shopify_api_secret)
 
 
+class ConfigurationError(Exception):
+    """Settings the service cannot start with. The message names each setting and the rule
+    it breaks, never the value: values are often secrets, and startup errors reach logs."""
+
+
+def describe(error: ValidationError) -> str:
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False, include_context=False):
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        setting = "_".join(str(part) for part in problem["loc"]).upper()
+        problems.append(f"{setting}: {message}" if setting else message)
+    return "invalid settings: " + "; ".join(problems)
+
+
+def load_settings(**values: object) -> Settings:
+    """`Settings(**values)`, refusing bad ones with a `ConfigurationError` that shows no value."""
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigurationError(describe(error)) from None
+
+
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load_settings()

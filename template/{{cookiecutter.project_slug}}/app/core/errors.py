@@ -16,6 +16,8 @@
 | 40902 | 409  | illegal state transition                       |
 | 40903 | 409  | a request with this Idempotency-Key is running |
 | 40904 | 409  | conflict (email or sku taken)                  |
+| 40905 | 409  | too many unpaid orders or units held           |
+| 41301 | 413  | request body too large (MAX_BODY_BYTES)        |
 | 42201 | 422  | validation failed; `data.errors` lists fields  |
 | 42202 | 422  | Idempotency-Key reused with a different body   |
 | 42901 | 429  | rate limited (see Retry-After)                 |
@@ -23,7 +25,7 @@
 | 50101 | 501  | operation not implemented yet                  |
 | 50201 | 502  | upstream error                                 |
 | 50301 | 503  | service or stock backend unavailable           |
-| 50302 | 503  | upstream busy (see Retry-After)                |
+| 50302 | 503  | upstream or database busy (see Retry-After)    |
 | 50401 | 504  | upstream timeout                               |
 """
 
@@ -57,6 +59,8 @@ class Code(IntEnum):
     ILLEGAL_TRANSITION = 40902
     IDEMPOTENCY_IN_PROGRESS = 40903
     CONFLICT = 40904
+    HOLD_LIMIT = 40905
+    PAYLOAD_TOO_LARGE = 41301
     VALIDATION_FAILED = 42201
     IDEMPOTENCY_KEY_REUSED = 42202
     RATE_LIMITED = 42901
@@ -159,6 +163,7 @@ _STATUS_CODES: Mapping[int, Code] = {
     404: Code.NOT_FOUND,
     405: Code.METHOD_NOT_ALLOWED,
     409: Code.CONFLICT,
+    413: Code.PAYLOAD_TOO_LARGE,
     422: Code.VALIDATION_FAILED,
     429: Code.RATE_LIMITED,
     501: Code.NOT_IMPLEMENTED,

@@ -1,5 +1,10 @@
-"""Prometheus metrics: request count and latency by route template, served at `/metrics`."""
+"""Prometheus metrics: request count and latency by route template, served at `/metrics`.
 
+In production `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`, and without a
+token it is not served at all: route names and error rates are reconnaissance.
+"""
+
+import hmac
 import time
 from typing import Any
 
@@ -12,6 +17,9 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.core.config import Settings
+from app.core.errors import Unauthorized
 
 UNMATCHED = "<unmatched>"
 
@@ -64,12 +72,22 @@ class MetricsMiddleware:
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
 
 
-def install_metrics(app: FastAPI) -> None:
+def _authorised(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode())
+
+
+def install_metrics(app: FastAPI, settings: Settings) -> None:
     metrics = Metrics()
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    if settings.environment == "production" and not token:
+        return
 
     @app.get("/metrics", include_in_schema=False)
     async def serve_metrics(request: Request) -> Response:
+        if token and not _authorised(request, token):
+            raise Unauthorized("Metrics need the METRICS_TOKEN bearer token")
         registry = request.app.state.metrics.registry
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -11,14 +12,30 @@ from typing import Any, Literal
 import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from zxcvbn import zxcvbn
 
 from app.core.config import Settings, is_placeholder
-from app.core.errors import TokenExpired, Unauthorized
+from app.core.errors import Code, ShopError, TokenExpired, Unauthorized
 
 logger = logging.getLogger(__name__)
 
 TokenType = Literal["access", "refresh"]
 LEEWAY_SECONDS = 10
+# Subjects are user ids: positive and within a BIGINT, so they never reach SQL otherwise.
+SUBJECT = re.compile(r"[1-9][0-9]{0,18}")
+MAX_ID = 2**63 - 1
+# zxcvbn refuses longer input; a password that long is judged by its first 72 characters.
+ZXCVBN_MAX_LENGTH = 72
+
+
+class WeakPassword(ShopError):
+    """A new password that is easy to guess: 422 like any invalid field."""
+
+    status_code, code, msg = 422, Code.VALIDATION_FAILED, "Validation failed"
+
+    def __init__(self, reason: str) -> None:
+        error = {"field": "password", "message": reason, "type": "password_weak"}
+        super().__init__(data={"errors": [error]})
 
 
 class Passwords:
@@ -33,6 +50,19 @@ class Passwords:
         )
         self._hash = PasswordHash((hasher,))
         self._dummy: str | None = None
+        self._min_score = settings.password_min_score
+
+    async def check_strength(self, password: str, email: str, *hints: str | None) -> None:
+        """Refuse a new password that contains the email or that zxcvbn scores below
+        `PASSWORD_MIN_SCORE` (common passwords, keyboard walks, the user's own name)."""
+        email = email.strip().lower()
+        if email and email in password.lower():
+            raise WeakPassword("The password may not contain the email address.")
+        inputs = [email, email.split("@", 1)[0], *(hint for hint in hints if hint)]
+        result = await asyncio.to_thread(zxcvbn, password[:ZXCVBN_MAX_LENGTH], inputs)
+        if int(result["score"]) < self._min_score:
+            warning = str(result["feedback"].get("warning") or "").strip()
+            raise WeakPassword(warning or "This password is too easy to guess.")
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hash.hash, password)
@@ -130,11 +160,14 @@ class TokenCodec:
             raise Unauthorized() from None
         if payload.get("typ") != expected:
             raise Unauthorized(f"Expected a {expected} token")
+        subject = payload["sub"]
+        if not isinstance(subject, str) or not SUBJECT.fullmatch(subject) or int(subject) > MAX_ID:
+            raise Unauthorized()
         family = payload.get("fam")
         if expected == "refresh" and not isinstance(family, str):
             raise Unauthorized()
         return TokenClaims(
-            subject=payload["sub"],
+            subject=subject,
             token_type=expected,
             jti=str(payload["jti"]),
             family=family if isinstance(family, str) else None,

@@ -7,7 +7,7 @@ from app.auth.dependencies import CurrentUser
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import BadRequest
-from app.orders.service import OrderService, Viewer
+from app.orders.service import HoldLimits, OrderService, Viewer
 from app.stock.backend import StockBackend
 
 KEY_LENGTH = range(8, 256)
@@ -26,6 +26,7 @@ def get_order_service(request: Request, session: SessionDep) -> OrderService:
         payment_window=timedelta(seconds=settings.order_payment_window),
         idempotency_ttl=timedelta(seconds=settings.idempotency_ttl),
         product_cache=request.app.state.product_cache,
+        hold_limits=HoldLimits(settings.max_pending_orders, settings.max_held_units_per_product),
     )
 
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from app.api import operations as ops
 from app.api.binding import Handler
 from app.core.envelope import Envelope, ok
+from app.core.ratelimit import RateLimitsDep
 from app.orders.dependencies import CurrentViewer, IdempotencyKey, OrderServiceDep
 from app.orders.idempotency import fingerprint
 from app.orders.service import LineRequest
@@ -25,7 +26,9 @@ async def create_order(
     key: IdempotencyKey,
     viewer: CurrentViewer,
     orders: OrderServiceDep,
+    limits: RateLimitsDep,
 ) -> Response:
+    await limits.hit("checkout", "account", f"user:{viewer.user_id}")
     answer = await orders.place(
         viewer.user_id,
         [LineRequest(item.product_id, item.quantity) for item in body.items],

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.api import operations as ops
+from app.auth.models import User
 from app.core.db import utcnow
 from app.core.envelope import ok
 from app.core.errors import Code, NotFound, ShopError
@@ -53,6 +54,24 @@ class UnorderableItems(ShopError):
 
     def __init__(self, errors: list[dict[str, str]]) -> None:
         super().__init__(data={"errors": errors})
+
+
+class HoldLimitReached(ShopError):
+    """A customer's unpaid orders already hold as much as one customer may (409, 40905)."""
+
+    status_code, code = 409, Code.HOLD_LIMIT
+    msg = "Too many unpaid orders or units held; pay or cancel an order first"
+
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__(data={"errors": errors})
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLimits:
+    """Caps on what one customer's unpaid orders may hold at once."""
+
+    pending_orders: int = 5
+    units_per_product: int = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +136,12 @@ class OrderService:
         payment_window: timedelta = timedelta(minutes=15),
         idempotency_ttl: timedelta = timedelta(hours=24),
         product_cache: ProductCache | None = None,
+        hold_limits: HoldLimits | None = None,
     ) -> None:
         self.session = session
         self.stock = stock
         self.product_cache = product_cache
+        self.hold_limits = hold_limits or HoldLimits()
         self.payment_window = payment_window
         self.idempotency = IdempotencyKeys(session, idempotency_ttl)
 
@@ -272,9 +293,11 @@ class OrderService:
         ]
         await self.stock.reserve(reservation, held)
         try:
+            await self._lock_customer(user_id)
             self.session.add(order)
             await ledger.take(self.session, held)
             await self.session.flush()
+            await self._check_holds(user_id, held)
             data = ops.CreateOrderData.model_validate(order, from_attributes=True)
             answer = Answer(201, ok(data).model_dump(mode="json"))
             await self.idempotency.record(claim, answer)
@@ -285,6 +308,40 @@ class OrderService:
             raise
         self._stock_moved()
         return answer
+
+    async def _lock_customer(self, user_id: int) -> None:
+        """Serialise one customer's checkouts, so the hold caps see every order before it.
+        PostgreSQL locks the user's row. SQLite's single writer does the same by itself, and
+        a read first would turn its write transaction into one that cannot wait for the lock."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            return
+        await self.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+    async def _check_holds(self, user_id: int, lines: Sequence[StockLine]) -> None:
+        """Count this customer's unpaid orders and held units, the new order included."""
+        limits = self.hold_limits
+        pending = Order.user_id == user_id, Order.status == OrderStatus.PENDING_PAYMENT
+        orders = await self.session.scalar(select(func.count(Order.id)).where(*pending))
+        errors: list[dict[str, str]] = []
+        if (orders or 0) > limits.pending_orders:
+            message = f"At most {limits.pending_orders} unpaid orders at a time."
+            errors.append(_problem("items", message, "pending_orders_limit"))
+        rows = await self.session.execute(
+            select(OrderItem.product_id, func.sum(OrderItem.quantity))
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(*pending, OrderItem.product_id.in_([line.product_id for line in lines]))
+            .group_by(OrderItem.product_id)
+        )
+        held = {product_id: int(units or 0) for product_id, units in rows}
+        for line in lines:
+            if held.get(line.product_id, 0) > limits.units_per_product:
+                message = (
+                    f"At most {limits.units_per_product} units of {line.sku or line.product_id} "
+                    "in unpaid orders at a time."
+                )
+                errors.append(_problem(f"items.{line.index}.quantity", message, "units_held_limit"))
+        if errors:
+            raise HoldLimitReached(errors)
 
     def _stock_moved(self) -> None:
         # Product reads show stock: this process's cache must not keep the old counts.

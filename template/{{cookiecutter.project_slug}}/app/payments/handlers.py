@@ -12,6 +12,7 @@ from app.api import operations as ops
 from app.api.binding import Handler
 from app.auth.dependencies import CurrentUser
 from app.core.envelope import Envelope, ok
+from app.core.ratelimit import RateLimitsDep
 from app.orders.service import OrderService
 from app.payments.dependencies import (
     ClockDep,
@@ -55,7 +56,9 @@ async def create_payment(
     background: BackgroundTasks,
     request: Request,
     clock: ClockDep,
+    limits: RateLimitsDep,
 ) -> Envelope[ops.CreatePaymentData]:
+    await limits.hit("checkout", "account", f"user:{user.id}")
     opened = await payments.open(user, body.order_id, body.channel.root)
     if opened.payment.channel == "mock":
         background.add_task(deliver_mock_notification, request.app, opened.payment, clock)
