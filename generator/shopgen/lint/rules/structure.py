@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -90,6 +91,7 @@ def _unwrap(error: Any) -> Any:
     return error
 
 
+_BACKEND_SETTING = "OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND"
 # operation-id-unique and path-params-declared report these, at the node, with a position.
 _REPORTED_BY_HOUSE_RULES = {"DuplicateOperationIDError", "UnresolvableParameterError"}
 
@@ -99,6 +101,9 @@ def _validator_class(version: str) -> Any:
     try:  # the Rust companion gives the same findings about 30 times faster
         import openapi_spec_validator_rs as validators
     except ImportError:
+        # The reference runs on jsonschema. Left to choose, it moves to jsonschema-rs wherever
+        # that happens to be installed (Schemathesis brings it), and words its errors otherwise.
+        os.environ.setdefault(_BACKEND_SETTING, "jsonschema")
         import openapi_spec_validator as validators
     if version.startswith("3.1"):
         return validators.OpenAPIV31SpecValidator
