@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ._model import HTTP_METHODS, Contract, MediaType, Operation, Parameter, PathItem, SchemaNode
 from ._pointer import join_pointer, split_pointer
-from ._refs import References, RefProblem
+from ._refs import References, RefProblem, RefSite
 from ._source import MAX_BYTES, MAX_DEPTH, Source, read_source
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Parameter",
     "PathItem",
     "RefProblem",
+    "RefSite",
     "References",
     "SchemaNode",
     "Source",

@@ -287,13 +287,25 @@ class Contract:
         return self.deref_pointer(node, "")[0]
 
     def deref_pointer(self, node: Any, pointer: str) -> tuple[Any, str]:
-        """Like `deref`, also returning the pointer of the node reached (main file only)."""
+        """Like `deref`, also returning the pointer of the node reached (main file only).
+
+        `node` is read as standing where a reference may stand. A reference the loader
+        recognised resolves through its normalised target; any other mapping with a string
+        `$ref` (one built in memory, say) is read as a reference into this contract.
+        """
+        references = self.references
         seen: set[int] = set()
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        while isinstance(node, dict) and "$ref" in node:
             if id(node) in seen:
                 return {}, pointer
             seen.add(id(node))
-            found = self.references.lookup(node["$ref"])
+            site = references.site(node)
+            if site is not None:
+                target = site.target
+            else:
+                raw = node["$ref"]
+                target = raw if isinstance(raw, str) and raw.startswith("#") else None
+            found = references.lookup(target) if target is not None else None
             if found is None:
                 return {}, pointer
             node, key, fragment = found
@@ -303,32 +315,49 @@ class Contract:
     def bundled(self) -> dict[str, Any]:
         """The document as one file: each `$ref` to another file replaced by a copy of its target.
 
-        References inside the document stay references. A chain of references that leads
-        back through another file cannot be inlined and is a `UserError`.
+        References inside the document stay references, written as the author wrote them;
+        a reference from another file back into this one becomes `#/…`. A chain of references
+        that leads back through another file cannot be inlined and is a `UserError`. Parts not
+        copied from another file are shared with the document, not copied.
         """
         references = self.references
 
-        def copy(node: Any, chain: tuple[str, ...]) -> Any:
+        def copy(node: Any, chain: tuple[str, ...], inlined: bool) -> Any:
             if isinstance(node, list):
-                return [copy(item, chain) for item in node]
+                items = [copy(item, chain, inlined) for item in node]
+                changed = any(a is not b for a, b in zip(items, node, strict=True))
+                return items if inlined or changed else node
             if not isinstance(node, dict):
                 return node
-            ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                if ref in chain:
-                    loop = " → ".join([*chain[chain.index(ref) :], ref])
-                    raise UserError(
-                        f"$ref cycle through other files cannot be bundled: {loop}",
-                        path=self.path,
-                    )
-                found = references.lookup(ref)
-                if found is not None:
-                    target = copy(found[0], (*chain, ref))
-                    siblings = {k: copy(v, chain) for k, v in node.items() if k != "$ref"}
-                    return {**target, **siblings} if isinstance(target, dict) else target
-            return {key: copy(value, chain) for key, value in node.items()}
+            site = references.site(node)
+            if site is not None and site.target is not None:
+                if not site.target.startswith("#"):
+                    ref = site.target
+                    if ref in chain:
+                        loop = " → ".join([*chain[chain.index(ref) :], ref])
+                        raise UserError(
+                            f"$ref cycle through other files cannot be bundled: {loop}",
+                            path=self.path,
+                        )
+                    found = references.lookup(ref)
+                    if found is not None:
+                        target = copy(found[0], (*chain, ref), True)
+                        siblings = {
+                            k: copy(v, chain, inlined) for k, v in node.items() if k != "$ref"
+                        }
+                        return {**target, **siblings} if isinstance(target, dict) else target
+                elif inlined:
+                    # Written in another file, pointing into the contract: local here.
+                    return {
+                        key: site.target if key == "$ref" else copy(value, chain, inlined)
+                        for key, value in node.items()
+                    }
+            copied = {key: copy(value, chain, inlined) for key, value in node.items()}
+            if inlined or any(copied[key] is not value for key, value in node.items()):
+                return copied
+            return node
 
-        bundled: dict[str, Any] = copy(self.document, ())
+        bundled: dict[str, Any] = copy(self.document, (), False)
         return bundled
 
     # -- paths and operations ----------------------------------------------------------------

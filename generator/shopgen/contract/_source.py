@@ -82,8 +82,11 @@ class Source:
         }
 
 
-def read_source(path: Path, *, max_bytes: int = MAX_BYTES) -> Source:
-    """Read and parse a contract file; every failure is a `UserError` naming file:line:col."""
+def read_source(path: Path, *, max_bytes: int = MAX_BYTES, root: bool = True) -> Source:
+    """Read and parse a contract file; every failure is a `UserError` naming file:line:col.
+
+    `root=False` reads a file that a contract references: a fragment, not an OpenAPI document.
+    """
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -102,10 +105,10 @@ def read_source(path: Path, *, max_bytes: int = MAX_BYTES) -> Source:
         data = path.read_bytes()
     except OSError as error:
         raise UserError(f"cannot read: {error.strerror}", path=path) from None
-    return parse_source(path, data)
+    return parse_source(path, data, root=root)
 
 
-def parse_source(path: Path, data: bytes) -> Source:
+def parse_source(path: Path, data: bytes, *, root: bool = True) -> Source:
     """Parse contract bytes already read from `path`."""
     if not data.strip():
         raise UserError("file is empty; expected an OpenAPI document", path=path, line=1, column=1)
@@ -137,7 +140,9 @@ def parse_source(path: Path, data: bytes) -> Source:
             f"top level is {kind}; an OpenAPI document is a mapping", path=path, line=1, column=1
         )
     try:
-        index = index_document(document, MAX_DEPTH)
+        # Only PyYAML shares a node between the places its aliases name.
+        shared = fmt == "yaml" and "&" in text
+        index = index_document(document, MAX_DEPTH, root=root, shared=shared)
     except TooDeep:
         raise UserError(
             f"nesting is deeper than {MAX_DEPTH} levels", path=path, line=1, column=1

@@ -118,11 +118,10 @@ def _lint(contract: Contract, linter: Linter | None) -> None:
 
 def _document(contract: Contract) -> dict[str, Any]:
     path = contract.path
-    bundled = getattr(contract, "bundled", None)
-    document: Any = bundled() if callable(bundled) else contract.document
+    document: Any = contract.bundled()
     if not isinstance(document, dict):
         raise UserError("top level is not a mapping; expected an OpenAPI document", path=path)
-    external = _first_external_ref(document)
+    external = _first_external_ref(contract)
     if external is not None:
         # The page must not make a second request, and the browser cannot read files beside it.
         raise UserError(
@@ -133,21 +132,15 @@ def _document(contract: Contract) -> dict[str, Any]:
     return document
 
 
-def _first_external_ref(document: dict[str, Any]) -> str | None:
-    stack: list[Any] = [document]
-    seen: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                return ref
-            stack.extend(value for value in node.values() if isinstance(value, dict | list))
-        elif isinstance(node, list):
-            stack.extend(value for value in node if isinstance(value, dict | list))
+def _first_external_ref(contract: Contract) -> str | None:
+    """A reference that bundling could not inline (remote, or out of the directory).
+
+    Only references count: a `$ref` key inside an example or a property named `$ref` is data.
+    """
+    for site in contract.references.sites.values():
+        written = site.written
+        if site.target is None and isinstance(written, str) and not written.startswith("#"):
+            return written
     return None
 
 

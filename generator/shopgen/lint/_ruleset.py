@@ -62,7 +62,7 @@ def _apply(
     if path in chain:
         cycle = " → ".join(str(p) for p in [*chain, path])
         raise UserError(f"ruleset extends itself: {cycle}", path=chain[-1])
-    source = read_source(path)
+    source = read_source(path, root=False)
     document: dict[str, Any] = source.document
     sources.append(path)
 

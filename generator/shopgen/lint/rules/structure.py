@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from shopgen.contract import Contract, join_pointer, split_pointer
-from shopgen.contract._refs import REFUSED
 
 from .._registry import Problem, rule
 
@@ -110,12 +109,35 @@ def _validator_class(version: str) -> Any:
     return validators.OpenAPIV30SpecValidator
 
 
+_REFUSED = "x-shopgen-refused"
+
+
 def _refused_refs_resolvable(contract: Contract) -> dict[str, Any]:
-    """A shallow copy where refused refs resolve to an empty schema instead of being fetched."""
-    if not contract.references.problems:
+    """The document as the validator may read it: refused refs lead to an empty schema.
+
+    The validator resolves references itself; a refused one (remote, outside the directory,
+    dangling) must not be fetched or read, so it is pointed at `#/x-shopgen-refused`. Only the
+    containers on the way to a refused reference are copied; the contract is not changed.
+    """
+    refused = [
+        site
+        for site in contract.references.sites.values()
+        if site.target is None and not site.file_key
+    ]
+    if not refused:
         return contract.document
-    document = dict(contract.document)
-    document[REFUSED.removeprefix("#/")] = {}
+    document: dict[str, Any] = dict(contract.document)
+    document[_REFUSED] = {}
+    for site in refused:
+        parent: Any = document
+        for part in split_pointer(site.pointer):
+            key: Any = int(part) if isinstance(parent, list) else part
+            child = parent[key]
+            if isinstance(child, dict | list):
+                child = dict(child) if isinstance(child, dict) else list(child)
+                parent[key] = child
+            parent = child
+        parent["$ref"] = f"#/{_REFUSED}"
     return document
 
 
