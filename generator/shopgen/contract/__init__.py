@@ -12,6 +12,7 @@ from pathlib import Path
 from ._model import HTTP_METHODS, Contract, MediaType, Operation, Parameter, PathItem, SchemaNode
 from ._pointer import join_pointer, split_pointer
 from ._refs import References, RefProblem, RefSite
+from ._show import json_text
 from ._source import MAX_BYTES, MAX_DEPTH, Source, read_source
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "SchemaNode",
     "Source",
     "join_pointer",
+    "json_text",
     "load_contract",
     "split_pointer",
 ]

@@ -24,6 +24,7 @@ from shopgen.errors import UserError
 from ._grammar import grammar_for, kind_at
 from ._index import RefHolder, find_ref_holders
 from ._pointer import join_pointer, split_pointer
+from ._show import json_text
 from ._source import Source, read_source
 
 __all__ = ["RefProblem", "RefSite", "References"]
@@ -128,7 +129,7 @@ class References:
     ) -> tuple[str, str] | None:
         where = join_pointer([*split_pointer(pointer), "$ref"])
         if not isinstance(ref, str):
-            self._refuse(current, where, f"$ref `{ref!r}` is not a string")
+            self._refuse(current, where, f"$ref `{json_text(ref)}` is not a string")
             return None
         if _SCHEME.match(ref):
             self._refuse(current, where, f"$ref `{ref}` is remote; only local refs load")

@@ -71,5 +71,5 @@ def test_messages() -> None:
         "paths: {/api/v1/internal/reindex: {post: {x-internal-only: 'yes', responses: {}}}}"
     )
     assert found == [
-        (f"{OP}/x-internal-only", "`x-internal-only` is `'yes'`; it must be `true` or `false`")
+        (f"{OP}/x-internal-only", '`x-internal-only` is `"yes"`; it must be `true` or `false`')
     ]

@@ -65,7 +65,7 @@ def test_operation_id_required_suggests_a_house_name() -> None:
     ("value", "expected"),
     [
         ("listProducts", None),
-        ("''", "operationId `` of `GET /api/v1/products` is blank; use e.g. `getProduct`"),
+        ("''", 'operationId `""` of `GET /api/v1/products` is blank; use e.g. `getProduct`'),
         ("'  '", "is blank"),
         ("42", "operationId `42` of `GET /api/v1/products` is not a string"),
     ],
@@ -178,7 +178,7 @@ SUMMARY_CASES = [
         "x" * 121,
         [(SUMMARY, f"summary `{'x' * 40}…` is 121 characters; keep it to 120")],
     ),
-    ("   ", [(SUMMARY, "summary `   ` of `listProducts` is blank; add a short title")]),
+    ("   ", [(SUMMARY, 'summary `"   "` of `listProducts` is blank; add a short title')]),
     (42, [(SUMMARY, "summary `42` of `listProducts` is not text")]),
     (None, [(at("/api/v1/products", "get"), "`listProducts` has no `summary`")]),
 ]

@@ -216,7 +216,7 @@ def test_example_message_has_the_path_inside_the_example() -> None:
     assert found == [
         (
             f"{MEDIA}/example",
-            "example is invalid at `/price_cents`: '1.00' is not of type 'integer'",
+            'example is invalid at `/price_cents`: `"1.00"` is not of type `integer`',
         )
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from shopgen.contract import Contract, join_pointer
+from shopgen.contract import Contract, join_pointer, json_text
 
 from .._registry import Problem, rule
 
@@ -82,7 +82,7 @@ def _boolean(node: Any, pointer: str) -> Iterator[Problem]:
     if isinstance(node, dict) and MARKER in node and not isinstance(node[MARKER], bool):
         yield Problem(
             f"{pointer}/{MARKER}",
-            f"`{MARKER}` is `{node[MARKER]!r}`; it must be `true` or `false`",
+            f"`{MARKER}` is `{json_text(node[MARKER], quoted=True)}`; it must be `true` or `false`",
         )
 
 

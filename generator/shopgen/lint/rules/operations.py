@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from shopgen.contract import HTTP_METHODS, Contract, Operation, join_pointer
+from shopgen.contract import HTTP_METHODS, Contract, Operation, join_pointer, json_text
 
 from .._registry import Problem, rule
 from ._naming import camel, pascal, singular, words
@@ -68,7 +68,7 @@ def operation_id_required(contract: Contract) -> Iterator[Problem]:
         else:
             yield Problem(
                 f"{operation.pointer}/operationId",
-                f"operationId `{value}` of `{where}` is "
+                f"operationId `{json_text(value, quoted=True)}` of `{where}` is "
                 f"{'blank' if isinstance(value, str) else 'not a string'}; use e.g. `{suggestion}`",
             )
 
@@ -199,7 +199,9 @@ def operation_summary(contract: Contract) -> Iterator[Problem]:
         if not isinstance(value, str) or not value.strip():
             what = "blank" if isinstance(value, str) else "not text"
             yield Problem(
-                pointer, f"summary `{value}` of `{operation.name}` is {what}; add a short title"
+                pointer,
+                f"summary `{json_text(value, quoted=True)}` of `{operation.name}` is {what}; "
+                "add a short title",
             )
         elif len(value.strip()) > MAX_SUMMARY:
             shown = value.strip()[:40] + "…"

@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from shopgen.contract import Contract, join_pointer
+from shopgen.contract import Contract, join_pointer, json_text
 
 from .._registry import Problem, rule
+from ._error_text import describe
 
 __all__ = ["RULES"]
 
@@ -117,7 +118,8 @@ def status_enum(contract: Contract) -> Iterator[Problem]:
         if bad:
             yield Problem(
                 node.pointer,
-                f"`{name}` value `{bad[0]}` is not snake_case; use `{_snake(str(bad[0]))}`",
+                f"`{name}` value `{json_text(bad[0])}` is not snake_case; "
+                f"use `{_snake(json_text(bad[0]))}`",
             )
 
 
@@ -284,7 +286,7 @@ def _example_checker(contract: Contract) -> ExampleCheck:
         if best is None:
             return
         inside = join_pointer([str(part) for part in best.absolute_path]) or "/"
-        yield Problem(pointer, f"example is invalid at `{inside}`: {_shorten(best.message)}")
+        yield Problem(pointer, f"example is invalid at `{inside}`: {_shorten(describe(best))}")
 
     return check
 
