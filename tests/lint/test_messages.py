@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from shopgen.lint import run
@@ -30,6 +31,8 @@ paths:
               example: {count: null}
 """
 
+PYTHON = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|\{'|'\}")
+
 
 def findings(tmp_path: Path) -> dict[str, str]:
     path = tmp_path / "values.yaml"
@@ -44,3 +47,7 @@ def test_values_are_json(tmp_path: Path) -> None:
     assert found["operation-summary"].startswith("summary `false` of ")
     assert found["internal-only-marker"].startswith('`x-internal-only` is `"yes"`;')
     assert found["examples-valid"].endswith("`null` is not of type `integer`")
+
+
+def test_no_message_shows_a_python_value(tmp_path: Path) -> None:
+    assert [m for m in findings(tmp_path).values() if PYTHON.search(m)] == []

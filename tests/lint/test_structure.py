@@ -79,25 +79,158 @@ def test_reference_and_fast_validators_agree(
 
 def test_30_failures_name_the_inner_problem_once(tmp_path: Path) -> None:
     assert findings(tmp_path, BROKEN_30) == [
-        (12, 35, "'x' is not of type 'number'"),
-        (14, 9, "'description' is a required property"),
-        (20, 7, "'notalist' is not of type 'array'"),
+        (12, 35, '`"x"` is not of type `number`'),
+        (14, 9, "`description` is a required property"),
+        (15, 11, "property `descriptio` is not expected here"),
+        (20, 7, '`"notalist"` is not of type `array`'),
         (
             22,
             13,
-            "'strin' is not one of ['array', 'boolean', 'integer', 'number', 'object', 'string']",
+            '`"strin"` is not one of '
+            '`["array", "boolean", "integer", "number", "object", "string"]`',
         ),
     ]
 
 
 def test_31_failures_are_located(tmp_path: Path) -> None:
     found = findings(tmp_path, BROKEN_31)
-    assert (2, 1, "'version' is a required property") in found
+    assert (2, 1, "`version` is a required property") in found
     assert any(line == 15 and "strin" in message for line, _, message in found)
     assert any(
-        line == 17 and "'url' is a required property" in message for line, _, message in found
+        line == 17 and "`url` is a required property" in message for line, _, message in found
     )
 
 
 def test_house_ruleset_runs_structure() -> None:
     assert load_ruleset().severities["oas-structure"] == "error"
+
+
+DEFAULTS_30 = """\
+openapi: 3.0.3
+info: {title: x, version: '1'}
+paths:
+  /api/v1/a:
+    parameters:
+      - name: level
+        in: query
+        schema: {type: integer, default: 'high'}
+    get:
+      parameters:
+        - name: size
+          in: query
+          schema: {type: integer, default: '10'}
+      responses:
+        '200':
+          description: ok
+components:
+  schemas:
+    Size: {type: integer, default: '10'}
+    Box:
+      type: object
+      default: {width: 1, depth: deep}
+      properties:
+        width: {type: integer}
+        depth: {type: integer}
+"""
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+def test_invalid_defaults_are_reported_at_the_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    """Path-level, operation-level and component defaults, each at its own line."""
+    if fast:
+        pytest.importorskip("openapi_spec_validator_rs")
+    else:
+        monkeypatch.setitem(sys.modules, "openapi_spec_validator_rs", None)
+    assert findings(tmp_path, DEFAULTS_30) == [
+        (8, 33, '`default` is invalid: `"high"` is not of type `integer`'),
+        (13, 35, '`default` is invalid: `"10"` is not of type `integer`'),
+        (19, 27, '`default` is invalid: `"10"` is not of type `integer`'),
+        (22, 27, '`default` is invalid: `"deep"` is not of type `integer`'),
+    ]
+
+
+def test_a_node_with_a_failing_child_keeps_its_own_error(tmp_path: Path) -> None:
+    """A stray key is reported even when something inside the same node fails too."""
+    found = findings(
+        tmp_path,
+        """\
+openapi: 3.0.3
+info: {title: x, version: '1'}
+paths:
+  /api/v1/items/{id}:
+    responses:
+      '200': {description: stray}
+    patch:
+      summary: no responses here
+  /api/v1/a:
+    get:
+      responses:
+        '200':
+          description: ok
+          bogus: 1
+          content:
+            application/json:
+              schema: {type: strin}
+""",
+    )
+    assert [(line, message) for line, _, message in found] == [
+        (5, "property `responses` is not expected here"),
+        (7, "`responses` is a required property"),
+        (14, "property `bogus` is not expected here"),
+        (
+            17,
+            '`"strin"` is not one of '
+            '`["array", "boolean", "integer", "number", "object", "string"]`',
+        ),
+    ]
+
+
+DIALECTS_31 = """\
+openapi: 3.1.0
+info: {title: x, version: '1'}
+paths: {}
+components:
+  schemas:
+    Booleans:
+      type: number
+      exclusiveMinimum: true
+      exclusiveMaximum: true
+    SameBooleans:
+      type: number
+      exclusiveMinimum: true
+      exclusiveMaximum: true
+    Draft4:
+      $schema: http://json-schema.org/draft-04/schema#
+      type: number
+      maximum: 20
+      exclusiveMaximum: true
+      default: 12
+    Unknown:
+      $schema: https://json-schema.org/draft-05/schema#
+      type: number
+"""
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+def test_every_error_of_a_schema_has_its_own_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    """Identical schemas are two findings each; a schema's own `$schema` decides its dialect."""
+    if fast:
+        pytest.importorskip("openapi_spec_validator_rs")
+    else:
+        monkeypatch.setitem(sys.modules, "openapi_spec_validator_rs", None)
+    assert findings(tmp_path, DIALECTS_31) == [
+        (8, 7, "`true` is not of type `number`"),
+        (9, 7, "`true` is not of type `number`"),
+        (12, 7, "`true` is not of type `number`"),
+        (13, 7, "`true` is not of type `number`"),
+        (
+            21,
+            7,
+            "`$schema` `https://json-schema.org/draft-05/schema#` is not a known JSON Schema "
+            "dialect",
+        ),
+    ]

@@ -461,7 +461,7 @@ class Contract:
 
     def iter_schemas(self) -> Iterator[SchemaNode]:
         """Every schema object written in the main document, each where it stands."""
-        for pointer, schema in self._root_schemas():
+        for pointer, schema in self.root_schemas():
             yield from _walk_schema(schema, pointer)
 
     @cached_property
@@ -506,7 +506,8 @@ class Contract:
             found += self.property_schemas(member, name, _depth + 1)
         return found
 
-    def _root_schemas(self) -> Iterator[tuple[str, Any]]:
+    def root_schemas(self) -> Iterator[tuple[str, Any]]:
+        """Every schema that is not inside another: components, parameters, headers, media."""
         for name, schema in self.components("schemas").items():
             yield join_pointer(["components", "schemas", str(name)]), schema
         for holder, pointer in self._schema_holders():

@@ -6,9 +6,10 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from shopgen.contract import Contract, join_pointer, split_pointer
+from shopgen.contract import Contract, split_pointer
 
 from .._registry import Problem, rule
+from ._error_places import ErrorPlaces
 
 __all__ = ["RULES"]
 
@@ -32,9 +33,11 @@ def oas_structure(contract: Contract) -> Iterator[Problem]:
 
     Every other tool — generators, gateways, documentation — assumes a valid document; a
     missing `info.version` or a misspelt keyword breaks them in ways far from the typo. Each
-    problem is reported once, at the node that is wrong, not as a cascade of schema errors.
-    Duplicate operationIds and undeclared path parameters are left to `operation-id-unique`
-    and `path-params-declared`, which say where they are.
+    problem is reported once, at the node that is wrong (an unexpected key at the key, a
+    `default` its schema refuses at the value), not as a cascade of schema errors; every error
+    of a schema is reported, each on its own line. Duplicate operationIds and undeclared path
+    parameters are left to `operation-id-unique` and `path-params-declared`, which say where
+    they are.
     """
     version = contract.openapi_version
     if not version:
@@ -46,8 +49,6 @@ def oas_structure(contract: Contract) -> Iterator[Problem]:
     validator = _validator_class(version)
     document = _refused_refs_resolvable(contract)
     base_uri = contract.path.resolve().parent.as_uri() + "/"
-    locator = _SchemaLocator(contract)
-    seen: set[tuple[str, str]] = set()
     try:
         errors = list(validator(document, base_uri=base_uri).iter_errors())
     except RecursionError:
@@ -59,35 +60,15 @@ def oas_structure(contract: Contract) -> Iterator[Problem]:
             raise
         yield Problem("", f"structural validation stopped: {str(aborted)[:200]}")
         return
-    described: list[tuple[str, str]] = []
+    places = ErrorPlaces(contract)
+    seen: set[tuple[str, str]] = set()
     for error in errors:
         if type(error).__name__ in _REPORTED_BY_HOUSE_RULES:
             continue
-        pointer, message = _describe(_unwrap(error), locator)
-        if (pointer, message) not in seen:
-            seen.add((pointer, message))
-            described.append((pointer, message))
-    pointers = {pointer for pointer, _ in described}
-    for pointer, message in described:
-        # A node that failed because something inside it failed is the same problem twice.
-        if not any(other.startswith(pointer + "/") for other in pointers):
-            yield Problem(pointer, message)
-
-
-def _unwrap(error: Any) -> Any:
-    """Say what is wrong inside a node that matched none of its `oneOf`/`anyOf` branches.
-
-    OpenAPI 3.0's schema writes most objects as "this, or a `$ref`"; the failure then names
-    the whole node ("{…} is not valid under any of the given schemas"). The deepest error of
-    a branch other than the Reference Object's is the one a person can act on.
-    """
-    while getattr(error, "validator", None) in ("oneOf", "anyOf"):
-        context = getattr(error, "context", None) or []
-        branches = [e for e in context if "'$ref' is a required property" not in str(e.message)]
-        if not branches:
-            break
-        error = max(branches, key=lambda e: len(list(getattr(e, "absolute_path", None) or [])))
-    return error
+        for located in places.locate(error):
+            if (located.pointer, located.message) not in seen:
+                seen.add((located.pointer, located.message))
+                yield Problem(located.pointer, located.message)
 
 
 _BACKEND_SETTING = "OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND"
@@ -139,68 +120,6 @@ def _refused_refs_resolvable(contract: Contract) -> dict[str, Any]:
             parent = child
         parent["$ref"] = f"#/{_REFUSED}"
     return document
-
-
-class _SchemaLocator:
-    """Finds where a schema-relative validator error stands in the document.
-
-    openapi-spec-validator checks each schema on its own, so its errors carry a path relative
-    to that schema; the schema roots are the places it starts from.
-    """
-
-    def __init__(self, contract: Contract) -> None:
-        self._roots: list[tuple[str, Any]] | None = None
-        self._contract = contract
-        self._claimed: set[str] = set()
-
-    def find(self, relative: list[Any], instance: Any) -> str | None:
-        if self._roots is None:
-            self._roots = list(self._contract._root_schemas())
-        fallback = None
-        for pointer, schema in self._roots:
-            node = schema
-            for part in relative:
-                if isinstance(node, dict) and part in node:
-                    node = node[part]
-                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-                    node = node[part]
-                else:
-                    break
-            else:
-                if node is instance or (not isinstance(node, dict | list) and node == instance):
-                    candidate = join_pointer([*split_pointer(pointer), *relative])
-                    if candidate not in self._claimed:
-                        self._claimed.add(candidate)
-                        return candidate
-                    fallback = fallback or candidate
-        return fallback
-
-
-def _describe(error: Any, locator: _SchemaLocator) -> tuple[str, str]:
-    path = list(getattr(error, "absolute_path", None) or [])
-    message = str(getattr(error, "message", error))
-    name = type(error).__name__
-    if path and path[0] in _TOP_LEVEL:
-        return join_pointer(path), message
-    if path or name == "OpenAPIValidationError":
-        located = locator.find(path, getattr(error, "instance", None))
-        if located is not None:
-            return located, message
-    return join_pointer(path), message
-
-
-_TOP_LEVEL = {
-    "openapi",
-    "info",
-    "jsonSchemaDialect",
-    "servers",
-    "paths",
-    "webhooks",
-    "components",
-    "security",
-    "tags",
-    "externalDocs",
-}
 
 
 @rule(
