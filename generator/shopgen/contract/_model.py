@@ -55,7 +55,9 @@ class Parameter:
     schema: Any
     node: dict[str, Any]
     pointer: str
-    """Where it is written: in the operation, the path item, or the component it refs."""
+    """Where it is written: in the operation or the path item."""
+    defined_at: str = ""
+    """Where the parameter object stands: the component it refs, else `pointer`."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ class Operation:
                 continue
             for index, raw in enumerate(params):
                 written = f"{owner_pointer}/parameters/{index}"
-                node, _ = self.contract.deref_pointer(raw, written)
+                node, defined_at = self.contract.deref_pointer(raw, written)
                 if not isinstance(node, dict):
                     continue
                 name, location = node.get("name"), node.get("in")
@@ -177,6 +179,7 @@ class Operation:
                     schema=schema,
                     node=node,
                     pointer=written,
+                    defined_at=defined_at,
                 )
         return list(merged.values())
 

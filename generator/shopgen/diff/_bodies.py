@@ -9,6 +9,7 @@ from shopgen.contract import Operation
 from ._collect import Found
 from ._media import compare_media
 from ._schemas import SchemaDiffer
+from ._shared import places
 
 __all__ = ["compare_request_body"]
 
@@ -28,10 +29,28 @@ def compare_request_body(old: Operation, new: Operation, schemas: SchemaDiffer) 
     if new_body is None:
         yield Found("request-body-removed", where, "removed", old_at, new.pointer)
         return
+    before, after = places(
+        old.contract,
+        old.node.get("requestBody"),
+        old_at,
+        new.contract,
+        new.node.get("requestBody"),
+        new_at,
+        "requestBodies",
+    )
+    where = after.label(where, "request body")
     was, now = old_body.get("required") is True, new_body.get("required") is True
     if was != now:
         state = "required" if now else "optional"
-        yield Found(f"request-body-became-{state}", where, f"became {state}", old_at, new_at)
+        yield Found(
+            f"request-body-became-{state}", where, f"became {state}", before.pointer, after.pointer
+        )
     yield from compare_media(
-        old.request_media, new.request_media, "request", where, old_at, new_at, schemas
+        old.contract.media_types(before.node, before.pointer),
+        new.contract.media_types(after.node, after.pointer),
+        "request",
+        where,
+        before.pointer,
+        after.pointer,
+        schemas,
     )

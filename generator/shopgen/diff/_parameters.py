@@ -38,26 +38,54 @@ def compare_parameters(old: Operation, new: Operation, schemas: SchemaDiffer) ->
     for key, param in old_params.items():
         if key not in new_params:
             where = f"{param.location} parameter {code(param.name)}"
-            yield Found("parameter-removed", where, "removed", param.pointer, holder)
+            if _is_component(param):
+                # One change listing every operation that stopped using the shared parameter.
+                kept = new.contract.references.lookup(f"#{param.defined_at}") is not None
+                at = param.defined_at if kept else "/components/parameters"
+                yield Found("parameter-removed", where, "removed", param.defined_at, at)
+            else:
+                yield Found("parameter-removed", where, "removed", param.pointer, holder)
     for key, param in new_params.items():
         where = f"{param.location} parameter {code(param.name)}"
         if key not in old_params:
+            if _in_old_template(old, key):
+                # The path always had it: clients sent it before the contract declared it.
+                detail = "declared (the path template always had it)"
+                yield Found("parameter-added", where, detail, old.path.pointer, param.pointer)
+                continue
             kind = "parameter-added-required" if param.required else "parameter-added"
             detail = "added (required)" if param.required else "added (optional)"
             yield Found(kind, where, detail, old.pointer, param.pointer)
             continue
         before = old_params[key]
+        # A shared `components/parameters` entry is compared as the component: one change.
+        shared = _is_component(before) and _is_component(param)
+        old_at = before.defined_at if shared else before.pointer
+        new_at = param.defined_at if shared else param.pointer
         if before.required != param.required:
             state = "required" if param.required else "optional"
-            yield Found(
-                f"parameter-became-{state}", where, f"became {state}", before.pointer, param.pointer
-            )
+            yield Found(f"parameter-became-{state}", where, f"became {state}", old_at, new_at)
         if before.schema is not None and param.schema is not None:
             yield from schemas.compare(
                 before.schema,
                 param.schema,
-                f"{before.pointer}/schema",
-                f"{param.pointer}/schema",
+                f"{old_at}/schema",
+                f"{new_at}/schema",
                 "request",
                 where,
             )
+
+
+def _is_component(param: Parameter) -> bool:
+    """Written as a reference to a `components/parameters` entry."""
+    return param.defined_at != param.pointer and param.defined_at.startswith(
+        "/components/parameters/"
+    )
+
+
+def _in_old_template(old: Operation, key: tuple[str, str]) -> bool:
+    """A path parameter the old template has, though the old contract never declared it."""
+    location, position = key
+    if location != "path" or not position.startswith("#") or not position[1:].isdigit():
+        return False
+    return int(position[1:]) < len(old.path.template_params)

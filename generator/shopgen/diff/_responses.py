@@ -10,6 +10,7 @@ from shopgen.contract import Operation, join_pointer, split_pointer
 from ._collect import Found, code
 from ._media import compare_media
 from ._schemas import SchemaDiffer
+from ._shared import places
 
 __all__ = ["compare_responses"]
 
@@ -19,8 +20,7 @@ def _is_error(status: str) -> bool:
     return status[:1] in ("4", "5") or status == "default"
 
 
-def _headers(operation: Operation, status: str) -> dict[str, Any]:
-    response = operation.contract.deref(operation.responses.get(status))
+def _headers(response: Any) -> dict[str, Any]:
     headers = response.get("headers") if isinstance(response, dict) else None
     return {str(k).lower(): v for k, v in headers.items()} if isinstance(headers, dict) else {}
 
@@ -47,20 +47,31 @@ def compare_responses(old: Operation, new: Operation, schemas: SchemaDiffer) -> 
 def _compare_response(
     old: Operation, new: Operation, status: str, schemas: SchemaDiffer
 ) -> Iterator[Found]:
-    where = f"response {status}"
-    old_at = join_pointer([*split_pointer(old.pointer), "responses", status])
-    new_at = join_pointer([*split_pointer(new.pointer), "responses", status])
-    new_headers = _headers(new, status)
-    for name in _headers(old, status):
+    """One status of a matched operation; a shared `components/responses` entry is compared
+    as the component, so a change in it is one change listing every operation."""
+    before, after = places(
+        old.contract,
+        old.responses.get(status),
+        join_pointer([*split_pointer(old.pointer), "responses", status]),
+        new.contract,
+        new.responses.get(status),
+        join_pointer([*split_pointer(new.pointer), "responses", status]),
+        "responses",
+    )
+    where = after.label(f"response {status}", "response")
+    new_headers = _headers(after.node)
+    for name in _headers(before.node):
         if name not in new_headers:
             detail = f"header {code(name)} removed"
-            yield Found("response-header-removed", where, detail, f"{old_at}/headers", new_at)
+            yield Found(
+                "response-header-removed", where, detail, f"{before.pointer}/headers", after.pointer
+            )
     yield from compare_media(
-        old.response_media(status),
-        new.response_media(status),
+        old.contract.media_types(before.node, before.pointer),
+        new.contract.media_types(after.node, after.pointer),
         "response",
         where,
-        old_at,
-        new_at,
+        before.pointer,
+        after.pointer,
         schemas,
     )
