@@ -116,7 +116,7 @@ def test_yaml_and_json_contracts_compare_alike(tmp_path: Path) -> None:
         ("openapi: [unclosed\n", ""),
         ("- a list\n", "top level is a list"),
         ("info: {title: x}\npaths: {}\n", "no `openapi` field"),
-        ("swagger: '2.0'\ninfo: {title: x}\npaths: {}\n", "`swagger: 2.0` is not supported"),
+        ("swagger: '2.0'\ninfo: {title: x}\npaths: {}\n", "`swagger: 2.0` (Swagger 2.0) is not"),
         ("openapi: 4.0.0\npaths: {}\n", "`openapi: 4.0.0` is not supported"),
         ("openapi: 3.0\npaths: {}\n", "is a number; quote the version"),
         ("openapi: 3.0.3\ninfo: {title: x}\npaths: [a]\n", "`paths` is a list"),

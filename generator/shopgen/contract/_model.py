@@ -13,6 +13,7 @@ from shopgen.errors import UserError
 
 from ._pointer import join_pointer
 from ._refs import References
+from ._show import json_text
 from ._source import Source
 
 __all__ = [
@@ -267,6 +268,24 @@ class Contract:
     def openapi_version(self) -> str:
         value = self.document.get("openapi")
         return value if isinstance(value, str) else ""
+
+    def refuse_swagger(self) -> None:
+        """A Swagger 2.0 document is another language: `UserError` naming it and the way out.
+
+        Its findings would all be noise (no `openapi` field, then every house rule on a shape
+        they do not know), so lint, diff and docs stop at once.
+        """
+        document = self.document
+        if "openapi" in document or "swagger" not in document:
+            return
+        line, column = self.source.locate("/swagger")
+        raise UserError(
+            f"`swagger: {json_text(document['swagger'])}` (Swagger 2.0) is not supported; "
+            "convert it to OpenAPI 3.x (e.g. `npx swagger2openapi`)",
+            path=self.path,
+            line=line,
+            column=column,
+        )
 
     @property
     def is_31(self) -> bool:

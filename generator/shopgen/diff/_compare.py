@@ -31,14 +31,7 @@ def _load(path: Path) -> Contract:
     document = contract.document
     version = document.get("openapi")
     if version is None:
-        if "swagger" in document:
-            line, column = contract.source.locate("/swagger")
-            raise UserError(
-                f"`swagger: {document['swagger']}` is not supported; convert it to OpenAPI 3.x",
-                path=path,
-                line=line,
-                column=column,
-            )
+        contract.refuse_swagger()
         raise UserError(
             "no `openapi` field; expected an OpenAPI 3.0 or 3.1 document", path=path, line=1
         )

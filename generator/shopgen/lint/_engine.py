@@ -23,7 +23,8 @@ def run(path: str | Path, *, ruleset: Path | None = None) -> Report:
 
 
 def lint_contract(contract: Contract, ruleset: Ruleset | None = None) -> Report:
-    """Lint an already loaded contract."""
+    """Lint an already loaded contract; a Swagger 2.0 document is a `UserError`."""
+    contract.refuse_swagger()
     ruleset = ruleset if ruleset is not None else load_ruleset()
     scopes = contract.source.index.ignore_scopes
     raw: list[tuple[str, Severity, Problem]] = []
