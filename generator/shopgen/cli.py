@@ -339,6 +339,45 @@ def docs(
     typer.echo(f"Wrote {result.output}")
 
 
+@app.command()
+def mock(
+    contract: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="The contract to mock (default: the bundled shop contract)."),
+    ] = None,
+    *,
+    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 4010,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    stateful: Annotated[
+        bool,
+        typer.Option("--stateful", help="Keep created resources and issued tokens in memory."),
+    ] = False,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of generated values: same seed, same answers.")
+    ] = 0,
+    token_ttl: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--token-ttl",
+            min=1,
+            help="Seconds a --stateful access token lives (default: the login example's).",
+        ),
+    ] = None,
+    no_cors: Annotated[
+        bool, typer.Option("--no-cors", help="Do not answer CORS preflights or add CORS headers.")
+    ] = False,
+) -> None:
+    """Serve a mock of a contract's API: examples, validation, Prefer, --stateful."""
+    from shopgen import mock as mocker
+    from shopgen.resources import bundled_contract
+
+    with _user_errors():
+        options = mocker.MockOptions(
+            seed=seed, stateful=stateful, token_ttl=token_ttl, cors=not no_cors
+        )
+        mocker.serve(contract or bundled_contract(), options, host=host, port=port)
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="shopgen")
