@@ -378,6 +378,42 @@ def mock(
         mocker.serve(contract or bundled_contract(), options, host=host, port=port)
 
 
+class _ClientTarget(StrEnum):
+    miniprogram = "miniprogram"
+    fetch = "fetch"
+
+
+@app.command()
+def client(
+    contract: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Argument(help="The contract to read (default: the bundled shop contract)."),
+    ] = None,
+    *,
+    target: Annotated[
+        _ClientTarget,
+        typer.Option(
+            "--target", "-t", help="wx.request for a WeChat mini-program, or fetch for web/H5."
+        ),
+    ] = _ClientTarget.miniprogram,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The directory the client is written to.")
+    ] = Path("client"),
+    skip_lint: Annotated[
+        bool, typer.Option("--skip-lint", help="Generate even if the contract has lint errors.")
+    ] = False,
+) -> None:
+    """Generate a typed TypeScript client (ES modules + .d.ts) from a contract."""
+    from shopgen import client as clients
+    from shopgen.resources import bundled_contract
+
+    with _user_errors():
+        result = clients.generate(
+            contract or bundled_contract(), target.value, output, skip_lint=skip_lint
+        )
+    typer.echo(f"Wrote {len(result.files)} files to {result.output}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="shopgen")
