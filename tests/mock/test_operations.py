@@ -241,3 +241,12 @@ def _assert_refused(
         assert set(error) == {"field", "message", "type"} and all(error.values())
     if documented is not None:
         _check(judge, operation, status, body)
+
+
+def test_the_example_that_matches_the_body_answers(shop: Contract) -> None:
+    mock = Mock(shop)
+    headers = {"Authorization": "Bearer a-token"}
+    for channel in ("mock", "wechat"):
+        body = {"order_id": 1, "channel": channel}
+        answer = call(mock, "POST", "/api/v1/payments", body, headers=headers)
+        assert answer.status == 201 and answer.body["data"]["channel"] == channel

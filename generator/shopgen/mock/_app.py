@@ -104,6 +104,11 @@ class Mock:
                 answered = self._store.answer(operation, checked, request)
                 if answered is not None:
                     return answered
+            if preferences.example is None and not preferences.dynamic:
+                key = self._responder.status_key(operation, None)
+                if key is not None:
+                    closest = self._responder.closest_example(operation, key, checked.body)
+                    preferences = Preferences(example=closest)
             return self._responder.answer(operation, preferences)
         except UnknownPreference as error:
             return envelope_error(400, Code.BAD_REQUEST, str(error), note="bad Prefer header")

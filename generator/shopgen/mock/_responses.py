@@ -96,6 +96,26 @@ class Responder:
         examples = chosen.node.get("examples") if chosen is not None else None
         return [str(name) for name in examples] if isinstance(examples, dict) else []
 
+    def closest_example(self, operation: Operation, key: str, body: Any) -> str | None:
+        """The named example whose data agrees with the request body on the most fields
+        (`channel: mock` picks the `mock` example), or None to take the first."""
+        names = self.example_names(operation, key)
+        if len(names) < 2 or not isinstance(body, dict):
+            return None
+        media = self.media(operation, key)
+        examples = media.node.get("examples", {}) if media is not None else {}
+        best, score = None, 0
+        for name in names:
+            value = self._example_value(examples.get(name))
+            data = value.get("data") if isinstance(value, dict) else None
+            data = data if isinstance(data, dict) else value
+            if not isinstance(data, dict):
+                continue
+            agreed = sum(1 for k, v in body.items() if data.get(k) == v)
+            if agreed > score:
+                best, score = name, agreed
+        return best
+
     # -- answering ---------------------------------------------------------------------------
 
     def answer(

@@ -214,8 +214,7 @@ class Store:
     def _example_data(self, operation: Operation, key: str | None, body: Any) -> Any:
         if key is None:
             return None
-        names = self._responder.example_names(operation, key)
-        chosen = _closest_example(self._responder, operation, key, names, body)
+        chosen = self._responder.closest_example(operation, key, body)
         answer = self._responder.answer(
             operation, Preferences(example=chosen), status=_status_int(key)
         )
@@ -501,25 +500,6 @@ class Store:
 
 def _status_int(key: str | None) -> int | None:
     return int(key) if key is not None and key.isdigit() else None
-
-
-def _closest_example(
-    responder: Responder, operation: Operation, key: str, names: list[str], body: Any
-) -> str | None:
-    """The named example that agrees with the request body on the most fields."""
-    if len(names) < 2 or not isinstance(body, dict):
-        return None
-    best, score = None, -1
-    for name in names:
-        answer = responder.answer(operation, Preferences(example=name), status=_status_int(key))
-        data = answer.body.get("data") if isinstance(answer.body, dict) else None
-        data = data if isinstance(data, dict) else answer.body
-        if not isinstance(data, dict):
-            continue
-        agreed = sum(1 for k, v in body.items() if data.get(k) == v)
-        if agreed > score:
-            best, score = name, agreed
-    return best
 
 
 def _newest_first(item: dict[str, Any]) -> tuple[float, float]:
