@@ -83,3 +83,13 @@ def test_an_unreadable_contract_is_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "missing.yaml" in result.stderr
+
+
+def test_a_body_over_the_services_cap_is_413(tmp_path: Path) -> None:
+    with run_mock(tmp_path) as (http, _):
+        big = http.post(
+            "/api/v1/users",
+            content=b'{"email": "' + b"x" * (1024 * 1024) + b'"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert big.status_code == 413 and big.json()["code"] == 41301

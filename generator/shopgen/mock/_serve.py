@@ -18,7 +18,8 @@ from ._exchange import Code, MockRequest, MockResponse, envelope_error
 
 __all__ = ["lint_errors", "load_mock", "serve"]
 
-MAX_BODY = 10 * 1024 * 1024
+MAX_BODY = 1024 * 1024
+"""The generated service's default `MAX_BODY_BYTES`: a larger body is a 413 (41301) there too."""
 _MAX_WATCHED = 1000
 _SKIP_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv"})
 _WATCHED_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
@@ -169,8 +170,11 @@ def _handler(state: _State, log: Callable[[str], None]) -> type[BaseHTTPRequestH
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
                 self.close_connection = True
+                msg = f"Request body is larger than {MAX_BODY} bytes"
                 self._send(
-                    envelope_error(413, 41301, "Request body too large", note="body too large"),
+                    envelope_error(
+                        413, 41301, msg, headers={"Connection": "close"}, note="body too large"
+                    ),
                     body=True,
                 )
                 return
