@@ -4,9 +4,10 @@ from typing import Any
 
 import pytest
 
-from shopgen.contract import load_contract
+from shopgen.contract import Contract, load_contract
 from shopgen.errors import UserError
-from shopgen.render._fields import collect_fields, payload_blocks
+from shopgen.render._fields import collect_fields
+from shopgen.render._payloads import payload_blocks
 from shopgen.resources import bundled_contract, specs_dir
 
 
@@ -41,17 +42,20 @@ def _contract(product: dict[str, Any], create: dict[str, Any] | None = None) -> 
 
 
 def test_the_canonical_contract_adds_nothing() -> None:
-    fields = collect_fields(load_contract(bundled_contract()).document)
-    assert {domain: f.columns for domain, f in fields.items()} == {
+    fields = collect_fields(load_contract(bundled_contract()))
+    assert {table: f.columns for table, f in fields.items()} == {
         "products": (),
-        "auth": (),
+        "users": (),
         "orders": (),
+        "order_items": (),
+        "payments": (),
+        "shopify_deliveries": (),
     }
 
 
 def test_coupons_adds_brand_weight_and_tags_to_products() -> None:
     contract = specs_dir() / "examples" / "coupons.openapi.yaml"
-    products = collect_fields(load_contract(contract).document)["products"]
+    products = collect_fields(load_contract(contract))["products"]
     assert [c.mapped_line for c in products.columns] == [
         "brand: Mapped[str | None] = mapped_column(String(100))",
         "weight_grams: Mapped[int | None] = mapped_column(Integer)",
@@ -92,7 +96,7 @@ def test_coupons_adds_brand_weight_and_tags_to_products() -> None:
 )
 def test_json_schema_types_map_to_columns(schema: dict[str, Any], line: str) -> None:
     document = _contract({"required": ["x"], "properties": {"x": schema}})
-    (column,) = collect_fields(document)["products"].columns
+    (column,) = collect_fields(Contract.from_document(document))["products"].columns
     assert column.mapped_line.startswith(line)
 
 
@@ -102,10 +106,10 @@ def test_a_non_null_column_defaults_to_the_contract_default_or_zero() -> None:
         "properties": {"a": {"type": "integer"}, "b": {"type": "boolean"}, "c": {"type": "string"}},
     }
     create = {"properties": {"c": {"type": "string", "default": "tea"}}}
-    columns = collect_fields(_contract(product, create))["products"].columns
+    columns = collect_fields(Contract.from_document(_contract(product, create)))["products"].columns
     assert [c.migration_line for c in columns] == [
         'sa.Column("a", sa.Integer(), server_default="0", nullable=False),',
-        'sa.Column("b", sa.Boolean(), server_default=sa.false(), nullable=False),',
+        'sa.Column("b", sa.Boolean(), server_default=sa.text("false"), nullable=False),',
         'sa.Column("c", sa.Text(), server_default="tea", nullable=False),',
     ]
     assert [c.writable for c in columns] == [False, False, True]
@@ -113,7 +117,7 @@ def test_a_non_null_column_defaults_to_the_contract_default_or_zero() -> None:
 
 def test_a_field_the_response_may_omit_is_nullable() -> None:
     document = _contract({"properties": {"x": {"type": "integer"}}})
-    (column,) = collect_fields(document)["products"].columns
+    (column,) = collect_fields(Contract.from_document(document))["products"].columns
     assert column.nullable
 
 
@@ -127,7 +131,7 @@ def test_required_request_fields_get_test_payloads() -> None:
             "note": {"type": "string"},
         },
     }
-    fields = collect_fields(_contract(product, create))
+    fields = collect_fields(Contract.from_document(_contract(product, create)))
     assert fields["products"].payloads["createProduct"] == {"grade": "A", "origin": "xxx"}
     assert 'CREATE_PRODUCT: dict[str, Any] = {\n    "grade": "A",\n' in payload_blocks(fields)[0]
 
@@ -135,4 +139,4 @@ def test_required_request_fields_get_test_payloads() -> None:
 def test_a_field_that_cannot_be_a_column_is_refused() -> None:
     document = _contract({"properties": {"metadata": {"type": "object"}}})
     with pytest.raises(UserError, match="`metadata` of Product cannot be a column"):
-        collect_fields(document)
+        collect_fields(Contract.from_document(document))

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from shopgen.contract import Contract
 from shopgen.render._operations import collect_operations, snake_case
 
 
@@ -55,7 +56,7 @@ def test_parameters_become_typed_fields() -> None:
             },
         ]
     )
-    (op,) = collect_operations(doc, {})
+    (op,) = collect_operations(Contract.from_document(doc), {})
     fields = {p.name: (p.annotation, p.default) for p in op.params}
     assert fields == {
         "thing_id": ("Annotated[int, Path(ge=1)]", None),
@@ -89,13 +90,13 @@ def test_enveloped_data_model_is_found_through_all_of() -> None:
         },
         "Envelope": {"type": "object"},
     }
-    (op,) = collect_operations(doc, {})
+    (op,) = collect_operations(Contract.from_document(doc), {})
     assert op.data_model == "Thing"
 
 
 def test_long_table_entries_are_wrapped() -> None:
     doc = _document()
     doc["paths"] = {"/api/v1/" + "x" * 80: {"post": {"operationId": "makeThing", "responses": {}}}}
-    (op,) = collect_operations(doc, {})
+    (op,) = collect_operations(Contract.from_document(doc), {})
     assert op.table_entry.splitlines()[0] == "    Operation("
     assert all(len(line) <= 100 for line in op.table_entry.splitlines())

@@ -23,8 +23,9 @@ BUNDLED = [bundled_contract(), *sorted((specs_dir() / "examples").glob("*.yaml")
 def test_shipped_models_match_fresh_generation(contract: Path) -> None:
     """If this fails, run: python -m shopgen.render._refresh_models specs/shop.openapi.yaml
     specs/examples/*.yaml"""
-    document = load_contract(contract).document
-    bodies = {f"{pascal_case(k)}Body": v for k, v in inline_bodies(document).items()}
+    loaded = load_contract(contract)
+    document = loaded.document
+    bodies = {f"{pascal_case(k)}Body": v for k, v in inline_bodies(loaded).items()}
     shipped = shipped_models_path(models_key(document, bodies))
     assert shipped.is_file(), f"no shipped models for {contract.name}"
     fresh = black_format(generate_unformatted(document, bodies))

@@ -70,7 +70,7 @@ def new(
     output_dir = output_dir.absolute()
     target = output_dir / answers.project_slug
     check_target(target, force=force)
-    context = build_context(loaded.document, answers)
+    context = build_context(loaded, answers)
     contract_bytes = loaded.path.read_bytes()
     with staging_dir(output_dir) as staging:
         rendered = bake(

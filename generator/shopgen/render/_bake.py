@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from ._columns import frozenset_literal, tuple_literal
 from ._context import ProjectContext
-from ._fields import frozenset_literal, payload_blocks
 from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY, HEADER, Manifest, build_manifest
+from ._payloads import payload_blocks
 from ._schemas import black_format, generate_models
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ def _partials(template: Path) -> Environment:
         autoescape=False,
     )
     env.filters["frozenset_literal"] = frozenset_literal
+    env.filters["tuple_literal"] = tuple_literal
     return env
 
 
@@ -117,13 +119,15 @@ def _write_stubs(template: Path, project: Path, context: ProjectContext) -> None
 
 
 def _write_contract_fields(template: Path, project: Path, context: ProjectContext) -> None:
-    """The columns of the fields the contract adds to the canonical resources, and the
-    values the tests add to request bodies for the ones it requires."""
+    """The columns of the fields the contract adds to the template's tables, and the values
+    the tests add to request bodies for the ones it requires. A table whose domain package
+    the answers left out gets no mixin."""
     env = _partials(template)
     mixin = env.get_template("contract_fields.py.jinja")
-    for domain, fields in context.fields.items():
-        target = project / "app" / domain / "contract_fields.py"
-        target.write_text(mixin.render(fields=fields, header=HEADER), encoding="utf-8")
+    for fields in context.fields.values():
+        target = project / fields.resource.mixin_path
+        if target.parent.is_dir():
+            target.write_text(mixin.render(fields=fields, header=HEADER), encoding="utf-8")
     payloads = env.get_template("payloads.py.jinja")
     text = payloads.render(payloads=payload_blocks(context.fields), header=HEADER)
     (project / "tests" / "payloads.py").write_text(text, encoding="utf-8")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shopgen import __version__
+from shopgen.contract import Contract
 
 from ._answers import Answers
 from ._fields import ContractFields, collect_fields
@@ -38,11 +39,12 @@ class ProjectContext:
     """The typed `_shopgen` variable of the template."""
 
     answers: Answers
+    contract: Contract
     document: Mapping[str, Any]
     operations: tuple[Operation, ...]
     domains: tuple[str, ...]
     inline_bodies: Mapping[str, Any]
-    # The fields the contract adds to Product, User and Order, by domain package.
+    # The fields the contract adds to the template's tables, by table name.
     fields: Mapping[str, ContractFields]
     api_title: str
     api_version: str
@@ -98,26 +100,27 @@ class ProjectContext:
         return tuple(lines[module] for module in sorted(lines))
 
 
-def build_context(document: Mapping[str, Any], answers: Answers) -> ProjectContext:
-    bodies = {
-        f"{pascal_case(op_id)}Body": schema for op_id, schema in inline_bodies(document).items()
-    }
-    body_names = {op_id: f"{pascal_case(op_id)}Body" for op_id in inline_bodies(document)}
+def build_context(contract: Contract, answers: Answers) -> ProjectContext:
+    document = contract.document
+    inline = inline_bodies(contract)
+    bodies = {f"{pascal_case(op_id)}Body": schema for op_id, schema in inline.items()}
+    body_names = {op_id: f"{pascal_case(op_id)}Body" for op_id in inline}
     left_out = _left_out(answers)
     operations = tuple(
         dataclasses.replace(op, domain=None, pending=True) if op.domain in left_out else op
-        for op in collect_operations(document, body_names)
+        for op in collect_operations(contract, body_names)
     )
     present = {op.domain for op in operations if op.domain}
     info = document.get("info") if isinstance(document.get("info"), Mapping) else {}
     assert isinstance(info, Mapping)
     return ProjectContext(
         answers=answers,
+        contract=contract,
         document=document,
         operations=operations,
         domains=tuple(sorted(d for d in DOMAIN_OPERATIONS if d in present)),
         inline_bodies=bodies,
-        fields=collect_fields(document),
+        fields=collect_fields(contract),
         api_title=str(info.get("title") or answers.project_name),
         api_version=str(info.get("version") or "0.1.0"),
         shopgen_version=__version__,

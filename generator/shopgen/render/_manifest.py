@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._resources import contract_resources
+
 __all__ = [
     "ANSWERS_FILE",
     "BASE_DIR",
@@ -29,8 +31,9 @@ CONTRACT_COPY = "contract/openapi.yaml"
 # The generated files exactly as shopgen last wrote them, committed with the project.
 BASE_DIR = ".shopgen/base"
 
-# Rewritten on every regeneration. The contract copy is kept byte for byte (its hash is
-# recorded), so it alone carries no header.
+# Rewritten on every regeneration: the binding layer and one mixin per table the contract
+# describes. The contract copy is kept byte for byte (its hash is recorded), so it alone
+# carries no header.
 GENERATED_FILES: tuple[str, ...] = (
     CONTRACT_COPY,
     "app/api/schemas.py",
@@ -38,9 +41,7 @@ GENERATED_FILES: tuple[str, ...] = (
     "app/api/handlers.py",
     "tests/test_operations.py",
     "tests/payloads.py",
-    "app/products/contract_fields.py",
-    "app/auth/contract_fields.py",
-    "app/orders/contract_fields.py",
+    *(resource.mixin_path for resource in contract_resources()),
 )
 
 # Never part of the manifest: local state, not project files.

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from shopgen.contract import Contract
 from shopgen.errors import UserError
 
 __all__ = [
@@ -176,23 +177,6 @@ def pascal_case(name: str) -> str:
     return "".join(word[:1].upper() + word[1:] for word in words if word)
 
 
-def _resolve(document: Mapping[str, Any], node: Any, seen: frozenset[str] = frozenset()) -> Any:
-    """Follow local `$ref`s to the node they name; other refs stay as they are."""
-    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if not ref.startswith("#/") or ref in seen:
-            return node
-        seen = seen | {ref}
-        target: Any = document
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, Mapping) or part not in target:
-                raise UserError(f"$ref `{ref}` points at nothing")
-            target = target[part]
-        node = target
-    return node
-
-
 def _ref_name(node: Any) -> str | None:
     if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
         ref: str = node["$ref"]
@@ -211,9 +195,9 @@ def _py_repr(value: Any) -> str:
     return repr(value)
 
 
-def _annotation(document: Mapping[str, Any], schema: Any) -> tuple[str, bool]:
+def _annotation(contract: Contract, schema: Any) -> tuple[str, bool]:
     """A Python annotation for a parameter schema, and whether it admits null."""
-    schema = _resolve(document, schema) if schema is not None else {}
+    schema = contract.deref(schema) if schema is not None else {}
     if not isinstance(schema, Mapping):
         return "str", False
     types = schema.get("type", "string")
@@ -226,7 +210,7 @@ def _annotation(document: Mapping[str, Any], schema: Any) -> tuple[str, bool]:
         values = [v for v in schema["enum"] if v is not None]
         return _literal(values), nullable or None in schema["enum"]
     if types == "array":
-        inner, _ = _annotation(document, schema.get("items"))
+        inner, _ = _annotation(contract, schema.get("items"))
         return f"list[{inner}]", nullable
     return _SCALARS.get(str(types), "str"), nullable
 
@@ -240,15 +224,15 @@ def _marker(location: str, schema: Mapping[str, Any], alias: str | None) -> str:
 
 
 def _param(
-    document: Mapping[str, Any], raw: Any, prefix: str, *, headers_optional: bool = False
+    contract: Contract, raw: Any, prefix: str, *, headers_optional: bool = False
 ) -> Param | None:
-    spec = _resolve(document, raw)
+    spec = contract.deref(raw)
     if not isinstance(spec, Mapping) or spec.get("in") not in _LOCATIONS:
         return None  # cookie parameters and broken refs are left to the linter
     wire = str(spec["name"])
     location = str(spec["in"])
-    schema = _resolve(document, spec.get("schema")) or {}
-    annotation, nullable = _annotation(document, schema)
+    schema = contract.deref(spec.get("schema")) or {}
+    annotation, nullable = _annotation(contract, schema)
     name = snake_case(wire)
     literal_alias: str | None = None
     literal_values: tuple[str, ...] = ()
@@ -285,8 +269,8 @@ def _param(
     )
 
 
-def _json_schema(document: Mapping[str, Any], holder: Any) -> Any:
-    holder = _resolve(document, holder)
+def _json_schema(contract: Contract, holder: Any) -> Any:
+    holder = contract.deref(holder)
     if not isinstance(holder, Mapping):
         return None
     content = holder.get("content") or {}
@@ -296,12 +280,12 @@ def _json_schema(document: Mapping[str, Any], holder: Any) -> Any:
     return None
 
 
-def _data_model(document: Mapping[str, Any], schema: Any) -> str | None:
+def _data_model(contract: Contract, schema: Any) -> str | None:
     """The model of `data` inside an enveloped response, when it is a named schema."""
-    node = _resolve(document, schema)
+    node = contract.deref(schema)
     if not isinstance(node, Mapping):
         return None
-    members = [node, *(_resolve(document, m) for m in node.get("allOf", ()))]
+    members = [node, *(contract.deref(m) for m in node.get("allOf", ()))]
     for member in members:
         props = member.get("properties") if isinstance(member, Mapping) else None
         if isinstance(props, Mapping) and "data" in props:
@@ -309,38 +293,33 @@ def _data_model(document: Mapping[str, Any], schema: Any) -> str | None:
     return None
 
 
-def _success(document: Mapping[str, Any], responses: Mapping[str, Any]) -> tuple[int, Any]:
+def _success(contract: Contract, responses: Mapping[str, Any]) -> tuple[int, Any]:
     for code in sorted(str(c) for c in responses):
         if code.isdigit() and code.startswith("2"):
-            return int(code), _json_schema(document, responses[code])
+            return int(code), _json_schema(contract, responses[code])
     return 200, None
 
 
-def _iter_raw(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any], Any]]:
-    paths = document.get("paths") or {}
-    for path, item in paths.items():
-        item = _resolve(document, item)
-        if not isinstance(item, Mapping):
-            continue
+def _iter_raw(contract: Contract) -> Iterator[tuple[str, str, Mapping[str, Any], Any]]:
+    """(path, method, operation, path-level parameters) in document order."""
+    for item in contract.paths:
         for method in _METHODS:
-            op = item.get(method)
+            op = item.node.get(method)
             if isinstance(op, Mapping):
-                yield str(path), method, op, item.get("parameters") or []
+                yield item.template, method, op, item.node.get("parameters") or []
 
 
-def collect_operations(
-    document: Mapping[str, Any], body_names: Mapping[str, str]
-) -> tuple[Operation, ...]:
+def collect_operations(contract: Contract, body_names: Mapping[str, str]) -> tuple[Operation, ...]:
     """Every operation of the contract, in document order.
 
     `body_names` maps an operationId with an inline request body schema to the model name
     under which that schema was hoisted into the generated schemas.
     """
     domains = {op_id: name for name, ids in DOMAIN_OPERATIONS.items() for op_id in ids}
-    root_security = document.get("security") or []
+    root_security = contract.document.get("security") or []
     operations: list[Operation] = []
     seen: set[str] = set()
-    for path, method, op, shared in _iter_raw(document):
+    for path, method, op, shared in _iter_raw(contract):
         op_id = op.get("operationId")
         if not isinstance(op_id, str) or not op_id:
             raise UserError(f"operation `{method.upper()} {path}` has no operationId")
@@ -351,15 +330,15 @@ def collect_operations(
         prefix = pascal_case(op_id)
         raw_body = op_id in RAW_BODY_OPERATIONS or op.get(RAW_BODY_EXTENSION) is True
         for raw in [*shared, *(op.get("parameters") or [])]:
-            param = _param(document, raw, prefix, headers_optional=raw_body)
+            param = _param(contract, raw, prefix, headers_optional=raw_body)
             if param is not None:
                 declared[param.location, param.wire_name] = param
         params = tuple(declared.values())
         if len({p.name for p in params}) != len(params):
             raise UserError(f"operation `{op_id}` has parameters whose Python names collide")
-        body_schema = _json_schema(document, op.get("requestBody"))
+        body_schema = _json_schema(contract, op.get("requestBody"))
         body_model = _ref_name(body_schema) or body_names.get(op_id)
-        status_code, success_schema = _success(document, op.get("responses") or {})
+        status_code, success_schema = _success(contract, op.get("responses") or {})
         security = op.get("security", root_security)
         operations.append(
             Operation(
@@ -373,7 +352,7 @@ def collect_operations(
                 class_prefix=prefix,
                 params=params,
                 body_model=body_model,
-                data_model=_data_model(document, success_schema),
+                data_model=_data_model(contract, success_schema),
                 public=not security,
                 domain=domains.get(op_id),
                 pending=op_id in PENDING_OPERATIONS,
@@ -383,11 +362,11 @@ def collect_operations(
     return tuple(operations)
 
 
-def inline_bodies(document: Mapping[str, Any]) -> dict[str, Any]:
+def inline_bodies(contract: Contract) -> dict[str, Any]:
     """Inline request-body schemas by the model name they get: `<OperationId>Body`."""
     found: dict[str, Any] = {}
-    for _path, _method, op, _shared in _iter_raw(document):
-        schema = _json_schema(document, op.get("requestBody"))
+    for _path, _method, op, _shared in _iter_raw(contract):
+        schema = _json_schema(contract, op.get("requestBody"))
         if isinstance(schema, Mapping) and _ref_name(schema) is None and "$ref" not in schema:
             op_id = op.get("operationId")
             if isinstance(op_id, str):

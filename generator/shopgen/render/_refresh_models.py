@@ -20,8 +20,9 @@ def refresh_shipped_models(contracts: list[Path]) -> list[Path]:
     """Write the models of these contracts and drop entries no contract needs any more."""
     written: list[Path] = []
     for contract in contracts:
-        document = load_contract(contract).document
-        bodies = {f"{pascal_case(k)}Body": v for k, v in inline_bodies(document).items()}
+        loaded = load_contract(contract)
+        document = loaded.document
+        bodies = {f"{pascal_case(k)}Body": v for k, v in inline_bodies(loaded).items()}
         target = shipped_models_path(models_key(document, bodies))
         target.parent.mkdir(exist_ok=True)
         target.write_text(black_format(generate_unformatted(document, bodies)), encoding="utf-8")

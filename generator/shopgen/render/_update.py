@@ -41,13 +41,14 @@ from typing import Any
 import yaml
 
 from shopgen import __version__
-from shopgen.contract import load_contract
+from shopgen.contract import Contract, load_contract
 from shopgen.errors import UserError
 from shopgen.resources import template_dir
 
 from ._answers import Answers, read_questions
 from ._bake import bake
 from ._context import build_context
+from ._fields import collect_fields
 from ._lint import require_lint_clean
 from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY
 from ._merge import dirty_files, merge_three
@@ -56,8 +57,6 @@ from ._record import ProjectRecord, read_record, version_key
 __all__ = ["UpdatePlan", "update"]
 
 _CUSTOM_DIR = "app/custom/"
-# Contract schemas the canonical domains store as table rows: a property they gain is a column.
-_TABLE_SCHEMAS: tuple[str, ...] = ("Order", "OrderItem", "Payment", "Product", "User")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +172,7 @@ def update(
         rendered = bake(
             template,
             questions,
-            build_context(loaded.document, answers),
+            build_context(loaded, answers),
             contract_bytes=loaded.path.read_bytes(),
             contract_sha256=loaded.sha256,
             into=Path(tmp) / "new",
@@ -203,7 +202,7 @@ def update(
             removed_operations=_sorted_difference(
                 _operation_ids(old_document), _operation_ids(loaded.document)
             ),
-            new_columns=_new_columns(old_document, loaded.document),
+            new_columns=_new_columns(old_document, loaded),
         )
         if not dry_run:
             _bookkeeping(work, project, rendered, state, record, generated)
@@ -266,7 +265,7 @@ def _base(
     rendered = bake(
         template,
         questions,
-        build_context(old.document, answers),
+        build_context(old, answers),
         contract_bytes=copy.read_bytes(),
         contract_sha256=old.sha256,
         into=scratch,
@@ -362,35 +361,15 @@ def _sorted_difference(left: set[str], right: set[str]) -> tuple[str, ...]:
     return tuple(sorted(left - right))
 
 
-def _properties(document: Mapping[str, Any], name: str) -> set[str] | None:
-    """A component schema's property names, its local `allOf` parts included."""
-    components = document.get("components")
-    schemas = components.get("schemas") if isinstance(components, Mapping) else None
-    schema = schemas.get(name) if isinstance(schemas, Mapping) else None
-    if not isinstance(schema, Mapping):
-        return None
-    parts = [schema]
-    for part in schema.get("allOf") or ():
-        ref = part.get("$ref") if isinstance(part, Mapping) else None
-        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-            target = schemas.get(ref.rsplit("/", 1)[1]) if isinstance(schemas, Mapping) else None
-            part = target
-        if isinstance(part, Mapping):
-            parts.append(part)
-    names: set[str] = set()
-    for part in parts:
-        props = part.get("properties")
-        if isinstance(props, Mapping):
-            names.update(str(key) for key in props)
-    return names
-
-
-def _new_columns(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
+def _new_columns(old: Mapping[str, Any], new: Contract) -> tuple[str, ...]:
+    """`Model.field` for each column the new contract adds to a table, in `RESOURCES` order."""
+    if not old:
+        return ()
+    before = collect_fields(Contract.from_document(dict(old)))
     columns: list[str] = []
-    for schema in _TABLE_SCHEMAS:
-        before, after = _properties(old, schema), _properties(new, schema)
-        if before is not None and after is not None:
-            columns.extend(f"{schema}.{prop}" for prop in sorted(after - before))
+    for table, fields in collect_fields(new).items():
+        known = set(before[table].names) if table in before else set()
+        columns.extend(f"{fields.resource.model}.{n}" for n in fields.names if n not in known)
     return tuple(columns)
 
 

@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("wechat_openid", sa.String(length=128), nullable=True),
         sa.Column("wechat_unionid", sa.String(length=128), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-{% for column in fields.auth.columns %}
+{% for column in fields.users.columns %}
         {{ column.migration_line }}
 {% endfor %}
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),

@@ -62,6 +62,9 @@ def upgrade() -> None:
         sa.Column("unit_price_cents", sa.BigInteger(), nullable=False),
         sa.Column("line_total_cents", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
+{% for column in cookiecutter._shopgen.fields.order_items.columns %}
+        {{ column.migration_line }}
+{% endfor %}
         sa.CheckConstraint("quantity > 0", name=op.f("ck_order_items_quantity_positive")),
         sa.ForeignKeyConstraint(
             ["order_id"],

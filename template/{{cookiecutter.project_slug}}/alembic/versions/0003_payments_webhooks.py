@@ -32,6 +32,9 @@ def upgrade() -> None:
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+{% for column in cookiecutter._shopgen.fields.payments.columns %}
+        {{ column.migration_line }}
+{% endfor %}
         sa.CheckConstraint("amount_cents >= 0", name=op.f("ck_payments_amount_non_negative")),
         sa.ForeignKeyConstraint(
             ["order_id"],
@@ -61,6 +64,9 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=True),
+{% for column in cookiecutter._shopgen.fields.shopify_deliveries.columns %}
+        {{ column.migration_line }}
+{% endfor %}
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shopify_deliveries")),
         sa.UniqueConstraint("shop", "topic", "dedup_key", name=op.f("uq_shopify_deliveries_event")),
     )

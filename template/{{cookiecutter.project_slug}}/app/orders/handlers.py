@@ -31,7 +31,7 @@ async def create_order(
     await limits.hit("checkout", "account", f"user:{viewer.user_id}")
     answer = await orders.place(
         viewer.user_id,
-        [LineRequest(item.product_id, item.quantity) for item in body.items],
+        [LineRequest(item.product_id, item.quantity, item.model_dump()) for item in body.items],
         body.note,
         fields=body.model_dump(),
         idempotency_key=key,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import Base, UTCDateTime, utcnow
 from app.orders.contract_fields import OrderContractFields
+from app.orders.item_contract_fields import OrderItemContractFields
 from app.orders.state import OrderStatus
 
 
@@ -62,8 +63,9 @@ class Order(OrderContractFields, Base):
     )
 
 
-class OrderItem(Base):
-    """One line, copied from the product when the order was placed."""
+class OrderItem(OrderItemContractFields, Base):
+    """One line, copied from the product when the order was placed. The fields the contract
+    adds come from the generated `OrderItemContractFields`."""
 
     __tablename__ = "order_items"
 

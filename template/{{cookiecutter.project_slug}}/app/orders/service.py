@@ -26,7 +26,7 @@ from app.auth.models import User
 from app.core.db import utcnow
 from app.core.envelope import ok
 from app.core.errors import Code, NotFound, ShopError
-from app.orders import contract_fields
+from app.orders import contract_fields, item_contract_fields
 from app.orders.idempotency import Answer, Claim, IdempotencyKeys
 from app.orders.models import Order, OrderItem
 from app.orders.state import HOLDS_STOCK, IllegalTransition, OrderStatus, check_transition
@@ -78,6 +78,8 @@ class HoldLimits:
 class LineRequest:
     product_id: int
     quantity: int
+    # The line as the request body gave it: the contract's own fields are taken from it.
+    fields: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +285,7 @@ class OrderService:
                     unit_price_cents=product.price_cents,
                     line_total_cents=product.price_cents * line.quantity,
                     currency=product.currency,
+                    **item_contract_fields.column_values(line.fields or {}),
                 )
                 for line, product in priced
             ],

@@ -14,6 +14,7 @@ from app.auth.dependencies import CurrentUser
 from app.core.envelope import Envelope, ok
 from app.core.ratelimit import RateLimitsDep
 from app.orders.service import OrderService
+from app.payments import contract_fields
 from app.payments.dependencies import (
     ClockDep,
     PaymentServiceDep,
@@ -45,6 +46,7 @@ def _public(payment: Payment, wechat_params: dict[str, str] | None) -> ops.Creat
             "paid_at": payment.paid_at,
             "created_at": payment.created_at,
             "wechat_params": wechat_params,
+            **contract_fields.row_values(payment),
         }
     )
 
@@ -59,7 +61,7 @@ async def create_payment(
     limits: RateLimitsDep,
 ) -> Envelope[ops.CreatePaymentData]:
     await limits.hit("checkout", "account", f"user:{user.id}")
-    opened = await payments.open(user, body.order_id, body.channel.root)
+    opened = await payments.open(user, body.order_id, body.channel.root, body.model_dump())
     if opened.payment.channel == "mock":
         background.add_task(deliver_mock_notification, request.app, opened.payment, clock)
     return ok(_public(opened.payment, opened.wechat_params))

@@ -4,10 +4,12 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
+from app.payments.contract_fields import PaymentContractFields
 
 
-class Payment(Base):
-    """One attempt to pay an order through one channel.
+class Payment(PaymentContractFields, Base):
+    """One attempt to pay an order through one channel. The fields the contract adds come
+    from the generated `PaymentContractFields`.
 
     `out_trade_no` is what WeChat Pay knows the attempt by. A pending WeChat payment keeps
     its `prepay_id`, so asking again re-signs the same prepay order instead of opening a

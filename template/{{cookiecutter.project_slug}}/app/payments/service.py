@@ -6,7 +6,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +23,7 @@ from app.core.locks import RedisLock
 from app.orders.models import Order
 from app.orders.service import OrderService, PaymentOutcome
 from app.orders.state import IllegalTransition, OrderStatus
-from app.payments import signing
+from app.payments import contract_fields, signing
 from app.payments.channels import CHANNELS
 from app.payments.models import Payment
 from app.payments.wechat import Clock, NotificationRejected, Transaction, WechatPayClient
@@ -59,16 +59,20 @@ class PaymentService:
 
     # -- opening ----------------------------------------------------------------------------
 
-    async def open(self, user: User, order_id: int, channel: str) -> Opened:
+    async def open(
+        self, user: User, order_id: int, channel: str, fields: Mapping[str, Any] | None = None
+    ) -> Opened:
+        """`fields` is the request body: the contract's own fields are taken from it."""
         self._check_channel(channel)
+        values = contract_fields.column_values(fields or {})
         order = await self.session.get(Order, order_id)
         if order is None or (order.user_id != user.id and user.role != "admin"):
             raise NotFound("Order not found")
         if order.status != OrderStatus.PENDING_PAYMENT:
             raise IllegalTransition(order.status, OrderStatus.PAID)
         if channel == "wechat":
-            return await self._open_wechat(user, order)
-        payment = await self._new_payment(order, channel)
+            return await self._open_wechat(user, order, values)
+        payment = await self._new_payment(order, channel, values)
         await self.session.commit()
         return Opened(payment, None)
 
@@ -80,7 +84,7 @@ class PaymentService:
         if channel == "wechat" and self._wechat is None:
             raise NotImplementedYet("WeChat Pay is not configured on this server")
 
-    async def _open_wechat(self, user: User, order: Order) -> Opened:
+    async def _open_wechat(self, user: User, order: Order, values: dict[str, Any]) -> Opened:
         assert self._wechat is not None
         if order.currency != "CNY":
             raise BadRequest("WeChat Pay charges CNY only")
@@ -97,7 +101,7 @@ class PaymentService:
         )
         if reusable is not None:
             return Opened(reusable, self.request_payment(reusable))
-        payment = await self._new_payment(order, "wechat")
+        payment = await self._new_payment(order, "wechat", values)
         await self.session.commit()
         try:
             prepay_id = await self._wechat.prepay(
@@ -116,7 +120,7 @@ class PaymentService:
         await self.session.commit()
         return Opened(payment, self.request_payment(payment))
 
-    async def _new_payment(self, order: Order, channel: str) -> Payment:
+    async def _new_payment(self, order: Order, channel: str, values: dict[str, Any]) -> Payment:
         now = self._clock()
         payment = Payment(
             order_id=order.id,
@@ -126,6 +130,7 @@ class PaymentService:
             currency=order.currency,
             created_at=now,
             updated_at=now,
+            **values,
         )
         self.session.add(payment)
         await self.session.flush()

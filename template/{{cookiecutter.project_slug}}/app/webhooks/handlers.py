@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.envelope import Envelope, ok
 from app.core.errors import BadRequest, Code, NotImplementedYet, ShopError
-from app.webhooks import service, shopify
+from app.webhooks import contract_fields, service, shopify
 from app.webhooks.models import ShopifyDelivery
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ async def receive_shopify_webhook(
     )
     if not await service.store(session, delivery):
         logger.info("Shopify delivery %s (%s) is a duplicate", webhook_id, topic)
-        return ok(ops.ReceiveShopifyWebhookData(received=True, duplicate=True))
+        return ok(_receipt(delivery, duplicate=True))
     app = request.app
     background.add_task(
         service.process,
@@ -95,7 +95,14 @@ async def receive_shopify_webhook(
         delivery.id,
         product_cache=app.state.product_cache,
     )
-    return ok(ops.ReceiveShopifyWebhookData(received=True, duplicate=False))
+    return ok(_receipt(delivery, duplicate=False))
+
+
+def _receipt(delivery: ShopifyDelivery, *, duplicate: bool) -> ops.ReceiveShopifyWebhookData:
+    """The receipt, with the fields the contract adds to it read from the delivery row."""
+    return ops.ReceiveShopifyWebhookData.model_validate(
+        {"received": True, "duplicate": duplicate, **contract_fields.row_values(delivery)}
+    )
 
 
 HANDLERS: dict[str, Handler] = {"receiveShopifyWebhook": receive_shopify_webhook}

@@ -4,14 +4,16 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
+from app.webhooks.contract_fields import ShopifyDeliveryContractFields
 
 
-class ShopifyDelivery(Base):
+class ShopifyDelivery(ShopifyDeliveryContractFields, Base):
     """One Shopify event, stored before it is answered and processed after.
 
     `dedup_key` is the event id (the same on every retry) or, for deliveries without one,
     the webhook id. `status` runs pending → processing → done, or back to pending with
-    `last_error` for the sweeper to retry; `failed` after too many attempts.
+    `last_error` for the sweeper to retry; `failed` after too many attempts. The fields the
+    contract adds to the receipt come from the generated `ShopifyDeliveryContractFields`.
     """
 
     __tablename__ = "shopify_deliveries"
