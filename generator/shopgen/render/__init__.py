@@ -23,6 +23,7 @@ from ._context import ProjectContext, build_context
 from ._lint import require_lint_clean
 from ._manifest import ANSWERS_FILE, BASE_DIR, GENERATED_FILES, HEADER, Manifest
 from ._placement import check_target, place, staging_dir
+from ._resources import RESOURCES, ContractView, TableResource
 from ._update import UpdatePlan, update
 
 __all__ = [
@@ -30,9 +31,12 @@ __all__ = [
     "BASE_DIR",
     "GENERATED_FILES",
     "HEADER",
+    "RESOURCES",
     "Answers",
+    "ContractView",
     "Manifest",
     "ProjectContext",
+    "TableResource",
     "UpdatePlan",
     "new",
     "update",
