@@ -152,10 +152,10 @@ def rules(
     ] = _RulesFormat.text,
 ) -> None:
     """List the house rules, or explain one."""
-    from shopgen.lint import rules_doc
+    from shopgen.docs import describe_rules
 
     with _user_errors():
-        typer.echo(rules_doc.render(rule_id, output_format.value), nl=False)
+        typer.echo(describe_rules(rule_id, output_format.value), nl=False)
 
 
 class _DiffFormat(StrEnum):

@@ -115,8 +115,8 @@ def test_lint_errors_stop_the_build_with_exit_code_1(
         docs.build(contract, output, docs.DocsOptions(linter=failing))
     assert caught.value.exit_code == 1
     assert str(caught.value).startswith(
-        f"{contract}:12:3: segment `giftCards` is not kebab-case [path-kebab-case] "
-        "(and 1 more lint error)"
+        f"{contract}:12:3: lint error: segment `giftCards` is not kebab-case [path-kebab-case] "
+        "(and 1 more); page not built: `shopgen lint` lists them"
     )
     assert "--skip-lint" in str(caught.value)
     assert not output.exists()

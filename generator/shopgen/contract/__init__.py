@@ -32,6 +32,7 @@ __all__ = [
     "join_pointer",
     "json_text",
     "load_contract",
+    "read_source",
     "split_pointer",
 ]
 

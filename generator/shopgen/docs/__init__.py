@@ -4,6 +4,7 @@
     serve(contract, output, options, port=...)          write it, serve it, rewrite on change
     rule_reference_markdown(rules) / rule_reference_html(rules)
                                                         the house-rule reference for the site
+    describe_rules(rule_id, output_format)              what `shopgen rules` prints
 
 The contract is embedded in the page as data, parts marked `x-internal-only: true` are left out
 unless `DocsOptions.include_internal`, and ReDoc comes from the pinned CDN URL (checked by its
@@ -16,6 +17,7 @@ from ._build import BuildResult, build
 from ._internal import Removal
 from ._options import DocsOptions
 from ._redoc import REDOC_CDN_URL, REDOC_SRI, REDOC_VERSION
+from ._rule_listing import describe_rules
 from ._rules import rule_anchor, rule_reference_html, rule_reference_markdown
 from ._serve import serve
 
@@ -27,6 +29,7 @@ __all__ = [
     "DocsOptions",
     "Removal",
     "build",
+    "describe_rules",
     "rule_anchor",
     "rule_reference_html",
     "rule_reference_markdown",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shopgen.errors import LintFailed, UserError
+from shopgen.errors import UserError
 from shopgen.resources import bundled_contract
 
 from ._internal import MARKER, Removal, strip_internal
@@ -96,23 +96,10 @@ def _check_output(output: Path) -> None:
 
 
 def _lint(contract: Contract, linter: Linter | None) -> None:
-    if linter is None:
-        from shopgen import lint
+    from shopgen import lint
 
-        linter = lint.lint_contract
-    errors = list(linter(contract).errors)
-    if not errors:
-        return
-    first = errors[0]
-    more = ""
-    if len(errors) > 1:
-        more = f" (and {len(errors) - 1} more lint error{'s' if len(errors) > 2 else ''})"
-    raise LintFailed(
-        f"{first.message} [{first.rule}]{more}; `shopgen lint` lists them, "
-        "--skip-lint builds the page anyway",
-        path=first.file if first.file is not None else contract.path,
-        line=first.line,
-        column=first.column,
+    lint.require_clean(
+        contract, stopped="page not built", skip="--skip-lint builds it anyway", linter=linter
     )
 
 

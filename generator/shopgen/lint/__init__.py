@@ -9,8 +9,9 @@ sys.exit(report.exit_code("error"))
 from __future__ import annotations
 
 from ._engine import lint_contract, run
-from ._registry import SEVERITIES, Problem, Rule, Severity, rule
+from ._gate import require_clean
 from ._report import Finding, Report, rule_url
+from ._rule import SEVERITIES, Problem, Rule, Severity, rule
 from ._ruleset import HOUSE, Ruleset, load_ruleset
 from .registry import all_rules, get_rule
 
@@ -27,6 +28,7 @@ __all__ = [
     "get_rule",
     "lint_contract",
     "load_ruleset",
+    "require_clean",
     "rule",
     "rule_url",
     "run",

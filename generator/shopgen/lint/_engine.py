@@ -8,8 +8,8 @@ from typing import Any
 
 from shopgen.contract import Contract, load_contract, split_pointer
 
-from ._registry import Problem, Severity
 from ._report import Finding, Report
+from ._rule import Problem, Severity
 from ._ruleset import Ruleset, load_ruleset
 
 __all__ = ["lint_contract", "run"]

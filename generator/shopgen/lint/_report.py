@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._registry import SEVERITIES, Severity
+from ._rule import SEVERITIES, Severity
 
 __all__ = ["RULES_URL", "Finding", "Report", "rule_url"]
 

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shopgen.contract import join_pointer
-from shopgen.contract._source import read_source
+from shopgen.contract import join_pointer, read_source
 from shopgen.errors import UserError
 from shopgen.resources import bundled_ruleset
 
-from ._registry import SEVERITIES, Rule, Severity
+from ._rule import SEVERITIES, Rule, Severity
 from .registry import all_rules
 
 __all__ = ["HOUSE", "Ruleset", "load_ruleset"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._registry import Rule
+from ._rule import Rule
 from .rules import (
     commerce,
     components,

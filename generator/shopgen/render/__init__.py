@@ -14,13 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from shopgen.contract import load_contract
-from shopgen.errors import LintFailed
 from shopgen.resources import bundled_contract, template_dir
 
 from ._answers import Answers, ask, read_questions
 from ._bake import bake
 from ._context import ProjectContext, build_context
-from ._lint import require_lint_clean
 from ._manifest import ANSWERS_FILE, BASE_DIR, GENERATED_FILES, HEADER, Manifest
 from ._placement import check_target, place, staging_dir
 from ._resources import RESOURCES, ContractView, TableResource
@@ -62,12 +60,9 @@ def new(
     path = contract if contract is not None else bundled_contract()
     loaded = load_contract(path)
     if not skip_lint:
-        require_lint_clean(
-            loaded,
-            nothing="nothing generated",
-            hint="run `shopgen lint` for all, or pass --skip-lint",
-            error=LintFailed,
-        )
+        from shopgen import lint
+
+        lint.require_clean(loaded, stopped="nothing generated", skip="--skip-lint generates anyway")
     template = template_dir()
     questions = read_questions(template)
     answers = ask(questions, overrides, no_input=no_input)

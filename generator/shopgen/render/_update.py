@@ -49,7 +49,6 @@ from ._answers import Answers, read_questions
 from ._bake import bake
 from ._context import build_context
 from ._fields import collect_fields
-from ._lint import require_lint_clean
 from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY
 from ._merge import dirty_files, merge_three
 from ._record import ProjectRecord, read_record, version_key
@@ -163,9 +162,9 @@ def update(
     if not force:
         _check_clean(project, exempt=() if contract is not None else (CONTRACT_COPY,))
     loaded = load_contract(contract if contract is not None else project / CONTRACT_COPY)
-    require_lint_clean(
-        loaded, nothing="nothing updated", hint="run `shopgen lint` for all", error=UserError
-    )
+    from shopgen import lint
+
+    lint.require_clean(loaded, stopped="nothing updated", error=UserError)
     template = template_dir()
     questions = read_questions(template)
     with tempfile.TemporaryDirectory(prefix="shopgen-update-") as tmp:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from shopgen.contract import Contract, Operation
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 
 __all__ = ["RULES"]
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from shopgen.contract import Contract, MediaType, Operation
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 from ._naming import words
 
 __all__ = ["RULES"]

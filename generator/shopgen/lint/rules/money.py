@@ -8,7 +8,7 @@ from functools import cache
 
 from shopgen.contract import Contract
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 
 __all__ = ["RULES"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from shopgen.contract import HTTP_METHODS, Contract, Operation, join_pointer, json_text
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 from ._naming import camel, pascal, singular, words
 
 __all__ = ["RULES"]

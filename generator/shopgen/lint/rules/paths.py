@@ -8,7 +8,7 @@ from typing import Any
 
 from shopgen.contract import Contract, Operation, PathItem
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 from ._naming import is_plural, kebab, plural, singulars, words
 
 __all__ = ["RULES"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from shopgen.contract import Contract, join_pointer, json_text
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 from ._error_text import describe
 
 __all__ = ["RULES"]

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from shopgen.contract import Contract, join_pointer
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 
 __all__ = ["RULES"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from shopgen.contract import Contract, split_pointer
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 from ._error_places import ErrorPlaces
 
 __all__ = ["RULES"]

@@ -1,4 +1,7 @@
-"""What `shopgen rules` prints: the rule list, one rule's page, JSON or Markdown."""
+"""What `shopgen rules` prints: the rule list, one rule's page, JSON, Markdown or HTML.
+
+It lives with the docs, which may read lint's registry; lint never imports docs.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,14 @@ import json
 import textwrap
 
 from shopgen.errors import UserError
+from shopgen.lint import Rule, all_rules, get_rule, load_ruleset, rule_url
 
-from ._registry import Rule
-from ._report import rule_url
-from ._ruleset import load_ruleset
-from .registry import all_rules, get_rule
+from ._rules import rule_reference_html, rule_reference_markdown
 
-__all__ = ["as_dicts", "render"]
+__all__ = ["describe_rules", "rules_as_dicts"]
 
 
-def as_dicts(rules: tuple[Rule, ...]) -> list[dict[str, str]]:
+def rules_as_dicts(rules: tuple[Rule, ...]) -> list[dict[str, str]]:
     house = load_ruleset().severities
     return [
         {
@@ -33,7 +34,8 @@ def as_dicts(rules: tuple[Rule, ...]) -> list[dict[str, str]]:
     ]
 
 
-def render(rule_id: str | None, output_format: str) -> str:
+def describe_rules(rule_id: str | None, output_format: str) -> str:
+    """One rule (or all) as `text`, `json`, `markdown` or `html`."""
     rules = all_rules()
     if rule_id is not None:
         found = get_rule(rule_id)
@@ -41,12 +43,10 @@ def render(rule_id: str | None, output_format: str) -> str:
             raise UserError(f"unknown rule `{rule_id}`; `shopgen rules` lists them")
         rules = (found,)
     if output_format == "json":
-        return json.dumps(as_dicts(rules), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(rules_as_dicts(rules), indent=2, ensure_ascii=False) + "\n"
     if output_format == "markdown":
         return _markdown(rules)
     if output_format == "html":
-        from shopgen.docs import rule_reference_html
-
         # The published site keeps the rule reference at /rules/, beside the API reference.
         return str(rule_reference_html(rules, api_reference="../"))
     if rule_id is not None:
@@ -67,6 +67,4 @@ def _page(rule: Rule) -> str:
 
 
 def _markdown(rules: tuple[Rule, ...]) -> str:
-    from shopgen.docs import rule_reference_markdown
-
     return str(rule_reference_markdown(rules))
