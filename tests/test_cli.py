@@ -118,8 +118,16 @@ def test_output_file_is_written(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["report.sarif"]
 
 
-def test_output_to_a_missing_directory_is_a_user_error(tmp_path: Path) -> None:
-    result = shopgen("lint", "-o", str(tmp_path / "no" / "such" / "dir" / "r.txt"))
+def test_output_directories_are_created_as_for_every_written_file(tmp_path: Path) -> None:
+    out = tmp_path / "no" / "such" / "dir" / "r.txt"
+    result = shopgen("lint", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.is_file()
+
+
+def test_output_that_cannot_be_written_is_a_user_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    result = shopgen("lint", "-o", str(tmp_path / "file" / "r.txt"))
     assert result.returncode == 2
     assert "cannot write" in result.stderr and "Traceback" not in result.stderr
 

@@ -123,21 +123,13 @@ def _emit(report: _Report, write: Callable[[_Report, TextIO], None], output: Pat
 
 
 def _write_atomically(path: Path, fill: Callable[[TextIO], None]) -> None:
-    import os
-    import tempfile
+    import io
 
-    directory = path.parent if str(path.parent) else Path()
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as error:
-        raise UserError(f"cannot write: {error.strerror}", path=path) from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            fill(out)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    from shopgen.files import write_atomic
+
+    buffer = io.StringIO()
+    fill(buffer)
+    write_atomic(path, buffer.getvalue())
 
 
 @app.command()

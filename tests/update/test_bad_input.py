@@ -40,7 +40,7 @@ def _dirty(project: Path) -> None:
 
 
 RECORD_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
-    "not-yaml": (_write_record("answers: [unclosed\n"), "is not valid YAML"),
+    "not-yaml": (_write_record("answers: [unclosed\n"), "invalid YAML"),
     "not-a-mapping": (_write_record("- a\n- list\n"), "must be a mapping, not a list"),
     "missing-answers": (_edit_record(lambda r: r.pop("answers")), "`answers` must be a mapping"),
     "missing-answer": (

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shopgen.errors import UserError
+from shopgen.files import write_atomic
 from shopgen.resources import bundled_contract
 
 from ._internal import MARKER, Removal, strip_internal
@@ -132,23 +131,4 @@ def _first_external_ref(contract: Contract) -> str | None:
 
 
 def _write_atomically(output: Path, text: str) -> None:
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp_name = tempfile.mkstemp(
-            dir=output.parent, prefix=f".{output.name}.", suffix=".tmp"
-        )
-    except OSError as error:
-        raise UserError(f"cannot write: {error.strerror}", path=output) from None
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.chmod(0o644)
-        temp.replace(output)
-    except BaseException as error:
-        temp.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise UserError(f"cannot write: {error.strerror}", path=output) from None
-        raise
+    write_atomic(output, text)

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from shopgen.errors import UserError
+from shopgen.files import load_yaml
 
 __all__ = ["DEFAULT_OPTIONS", "DEFAULT_THEME", "Theme", "check_logo", "load_theme", "logo_origin"]
 
@@ -167,25 +166,11 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         if path.stat().st_size > _MAX_THEME_BYTES:
             raise UserError("is larger than 1 MiB; a theme file is a few lines", path=path)
-        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError("no such file", path=path) from None
-    except UnicodeDecodeError:
-        raise UserError("is not UTF-8 text", path=path) from None
     except OSError as error:
         raise UserError(f"cannot read: {error.strerror}", path=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        raise UserError(
-            f"invalid YAML: {error.problem or error.context}",
-            path=path,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
-    except yaml.YAMLError as error:
-        raise UserError(f"invalid YAML: {error}", path=path) from None
+    data = load_yaml(path)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -1,7 +1,7 @@
 """Stopping a command on lint errors: `new`, `update` and `docs` say it the same way.
 
-    shop.yaml:12:3: lint error: segment `giftCards` is not kebab-case [path-kebab-case]
-    (and 2 more); nothing generated: `shopgen lint` lists them, --skip-lint generates anyway
+shop.yaml:12:3: lint error: segment `giftCards` is not kebab-case [path-kebab-case]
+(and 2 more); nothing generated: `shopgen lint` lists them, --skip-lint generates anyway
 """
 
 from __future__ import annotations

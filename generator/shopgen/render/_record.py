@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from shopgen.errors import UserError
+from shopgen.files import load_yaml
 
 from ._answers import _CHECKS, Answers, _check
 from ._manifest import ANSWERS_FILE
@@ -63,21 +62,7 @@ def read_record(project: Path) -> ProjectRecord:
             f"is not a shopgen project: no `{ANSWERS_FILE}` (projects are made by `shopgen new`)",
             path=project,
         )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise UserError("is not UTF-8 text", path=path) from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise UserError(
-            f"is not valid YAML: {error.problem}",
-            path=path,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
-    except yaml.YAMLError as error:
-        raise UserError(f"is not valid YAML: {error}", path=path) from None
-    return _checked(path, data)
+    return _checked(path, load_yaml(path))
 
 
 def _checked(path: Path, data: object) -> ProjectRecord:

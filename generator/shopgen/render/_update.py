@@ -31,7 +31,6 @@ Everything is computed before anything is written, then each file is replaced at
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ import yaml
 from shopgen import __version__
 from shopgen.contract import Contract, load_contract
 from shopgen.errors import UserError
+from shopgen.files import load_yaml, parse_yaml, write_atomic
 from shopgen.resources import template_dir
 
 from ._answers import Answers, read_questions
@@ -230,7 +230,7 @@ def _check_clean(project: Path, *, exempt: tuple[str, ...]) -> None:
 
 
 def _read_state(rendered: Path) -> dict[str, Any]:
-    state: dict[str, Any] = yaml.safe_load((rendered / ANSWERS_FILE).read_text(encoding="utf-8"))
+    state: dict[str, Any] = load_yaml(rendered / ANSWERS_FILE)
     return state
 
 
@@ -340,8 +340,8 @@ def _old_document(base: Mapping[str, bytes]) -> Mapping[str, Any]:
     if content is None:
         return {}
     try:
-        document = yaml.safe_load(content)
-    except yaml.YAMLError:
+        document = parse_yaml(content, Path(BASE_DIR, CONTRACT_COPY))
+    except UserError:
         return {}
     return document if isinstance(document, Mapping) else {}
 
@@ -395,20 +395,4 @@ def _apply(project: Path, writes: Mapping[str, _Write]) -> None:
     """Replace each file atomically; the answers file goes last, so it records a whole update."""
     order = sorted(writes, key=lambda name: (name == ANSWERS_FILE, name))
     for name in order:
-        _replace(project / name, writes[name])
-
-
-def _replace(path: Path, write: _Write) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as error:
-        raise UserError(f"cannot write: {error.strerror or error}", path=path) from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(write.content)
-        Path(temporary).chmod(write.mode)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        write_atomic(project / name, writes[name].content, mode=writes[name].mode)
