@@ -452,13 +452,11 @@ class _PlainCheck:
         node = self._contract.deref(schema)
         if not isinstance(node, dict) or node == {} or depth > 64:
             return False
-        if "type" in node and not self._type(instance, node["type"], node, depth):
+        if "type" in node and not self._may_have_type(instance, node["type"], node):
             return True
         if "enum" in node and not isinstance(instance, dict | list):
             values = node["enum"]
-            if isinstance(values, list) and not any(
-                type(v) is type(instance) and v == instance for v in values
-            ):
+            if isinstance(values, list) and not any(_json_equal(v, instance) for v in values):
                 return True
         required = node.get("required")
         if isinstance(instance, dict) and isinstance(required, list):
@@ -479,6 +477,20 @@ class _PlainCheck:
         members = node.get("allOf")
         return isinstance(members, list) and any(
             self._surely_invalid(instance, member, depth + 1) for member in members
+        )
+
+    def _may_have_type(self, instance: Any, declared: Any, schema: Any) -> bool:
+        """Whether the validator could take `instance` for a declared type: `_type`, except
+        that Draft 2020-12 counts an integral float (`1.0`) as an integer."""
+        if self._type(instance, declared, schema, 0):
+            return True
+        types = [declared] if isinstance(declared, str) else declared
+        return (
+            not self._nullable
+            and isinstance(types, list)
+            and "integer" in types
+            and isinstance(instance, float)
+            and instance.is_integer()
         )
 
     def _bound(self, instance: Any, limit: Any, holds: Callable[[Any, Any], bool]) -> bool:
@@ -520,6 +532,16 @@ class _PlainCheck:
                 self._patterns[pattern] = None
         compiled = self._patterns[pattern]
         return compiled is not None and compiled.search(instance) is not None
+
+
+def _json_equal(value: Any, instance: Any) -> bool:
+    """Equality as the validators compare `enum` values: numbers by value (`1 == 1.0`), but
+    `true` is no `1`."""
+    if isinstance(value, bool) or isinstance(instance, bool):
+        return type(value) is type(instance) and value == instance
+    if isinstance(value, int | float) and isinstance(instance, int | float):
+        return bool(value == instance)
+    return type(value) is type(instance) and bool(value == instance)
 
 
 def _ge(value: Any, limit: Any) -> bool:
