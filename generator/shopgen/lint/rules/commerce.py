@@ -7,7 +7,7 @@ from typing import Any
 
 from shopgen.contract import Contract, Operation, join_pointer
 
-from .._registry import Problem, rule
+from .._rule import Problem, rule
 
 __all__ = ["RULES"]
 
