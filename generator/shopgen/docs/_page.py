@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import html
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from shopgen import __version__
@@ -20,11 +21,12 @@ from shopgen.errors import UserError
 
 from ._redoc import RedocScript, sha256_source
 
-__all__ = ["embed_json", "render_page"]
+__all__ = ["SITE_DATA_ID", "Chrome", "assemble_page", "embed_json", "render_page", "text"]
 
 _CONTAINER_ID = "redoc"
 _SPEC_ID = "shopgen-spec"
 _OPTIONS_ID = "shopgen-redoc-options"
+SITE_DATA_ID = "shopgen-site"
 
 # Starts ReDoc from the two data blocks; says so on the page when ReDoc failed to load
 # (the CDN is unreachable, or the integrity hash refused a tampered copy).
@@ -77,10 +79,24 @@ def embed_json(data: Any) -> str:
     return text
 
 
-def _text(value: str) -> str:
+def text(value: str) -> str:
+    """`value` escaped for HTML text and attribute values."""
     # Line and paragraph separators are harmless in HTML text; escaped, they are also visible.
     escaped = html.escape(value, quote=True)
     return escaped.replace("\u2028", "&#x2028;").replace("\u2029", "&#x2029;")
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """What a page of a versioned site adds around ReDoc: a header, its style and its script."""
+
+    header: str
+    """Markup shown above ReDoc; every value in it is already escaped."""
+    style: str
+    script: str
+    """A constant script, allowed by its hash like ReDoc's start-up lines."""
+    data: str
+    """What the script reads, from `embed_json`."""
 
 
 def render_page(
@@ -90,13 +106,33 @@ def render_page(
     options: dict[str, Any],
     script: RedocScript,
     image_origins: tuple[str, ...] = (),
+    chrome: Chrome | None = None,
 ) -> str:
     """The whole page as one string.
 
     Images load from the page's own site, `data:` URLs and `image_origins` only: that keeps
     the page from calling home to third parties (ReDoc's sidebar fetches a Redocly logo).
     """
-    spec_json = embed_json(document)
+    return assemble_page(
+        embed_json(document),
+        title=title,
+        options=options,
+        script=script,
+        image_origins=image_origins,
+        chrome=chrome,
+    )
+
+
+def assemble_page(
+    spec_json: str,
+    *,
+    title: str,
+    options: dict[str, Any],
+    script: RedocScript,
+    image_origins: tuple[str, ...] = (),
+    chrome: Chrome | None = None,
+) -> str:
+    """`render_page` for a contract already embedded with `embed_json` (shared by pages)."""
     options_json = embed_json(options)
     if script.inline is not None:
         redoc_tag = f"<script>{script.inline}</script>"
@@ -107,10 +143,19 @@ def render_page(
         integrity = html.escape(script.integrity, quote=True)
         redoc_tag = f'<script src="{src}" integrity="{integrity}" crossorigin="anonymous"></script>'
         redoc_source = script.src
+    scripts = [redoc_source, sha256_source(_INIT)]
+    style = "body { margin: 0; padding: 0; }"
+    header = site_data = site_script = ""
+    if chrome is not None:
+        scripts.append(sha256_source(chrome.script))
+        style = f"{style}\n{chrome.style}"
+        header = f"{chrome.header}\n"
+        site_data = f'<script id="{SITE_DATA_ID}" type="application/json">{chrome.data}</script>\n'
+        site_script = f"<script>{chrome.script}</script>\n"
     csp = "; ".join(
         (
             "default-src 'none'",
-            f"script-src {redoc_source} {sha256_source(_INIT)}",
+            f"script-src {' '.join(scripts)}",
             # ReDoc styles itself with injected <style> elements and runs search in a worker.
             "style-src 'unsafe-inline'",
             " ".join(("img-src 'self' data: blob:", *image_origins)),
@@ -130,16 +175,19 @@ def render_page(
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
         f'<meta name="generator" content="shopgen {html.escape(__version__)}">\n'
-        f"<title>{_text(title)}</title>\n"
-        "<style>body { margin: 0; padding: 0; }</style>\n"
+        f"<title>{text(title)}</title>\n"
+        f"<style>{style}</style>\n"
         "</head>\n"
         "<body>\n"
+        f"{header}"
         f'<div id="{_CONTAINER_ID}"></div>\n'
         "<noscript>This API reference needs JavaScript.</noscript>\n"
         f'<script id="{_SPEC_ID}" type="application/json">{spec_json}</script>\n'
         f'<script id="{_OPTIONS_ID}" type="application/json">{options_json}</script>\n'
+        f"{site_data}"
         f"{redoc_tag}\n"
         f"<script>{_INIT}</script>\n"
+        f"{site_script}"
         "</body>\n"
         "</html>\n"
     )
