@@ -279,9 +279,23 @@ def docs(
         typer.Argument(help="The contract to document (default: the bundled shop contract)."),
     ] = None,
     *,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
-        "site/index.html"
-    ),
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", help="The HTML file to write (default: site/index.html)."),
+    ] = None,
+    site: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--site",
+            help="Write a site of every tagged version, a changelog and search here.",
+        ),
+    ] = None,
+    versions: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--versions", help="With --site: the git tags to publish, a glob (default: v*)."
+        ),
+    ] = None,
     title: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--title", help="Page title (default: the contract's info.title)."),
@@ -309,12 +323,18 @@ def docs(
     ] = False,
     port: Annotated[int, typer.Option("--port", help="Port for --serve.")] = 8000,
 ) -> None:
-    """Build a self-contained ReDoc page for a contract."""
+    """Build a self-contained ReDoc page for a contract, or a site of its versions."""
     from shopgen import docs as docs_builder
 
     with _user_errors():
         if redoc_js is not None and cdn:
             raise UserError("--redoc-js and --cdn exclude each other")
+        if site is not None and output is not None:
+            raise UserError("--site and --output exclude each other: a site is a directory")
+        if site is not None and serve:
+            raise UserError("--serve shows one page; build the site and serve its directory")
+        if versions is not None and site is None:
+            raise UserError("--versions needs --site DIR")
         options = docs_builder.DocsOptions(
             title=title,
             include_internal=include_internal,
@@ -322,10 +342,20 @@ def docs(
             theme=theme,
             skip_lint=skip_lint,
         )
-        if serve:
-            docs_builder.serve(contract, output, options, port=port)
+        if site is not None:
+            built = docs_builder.build_site(contract, site, options, versions=versions or "v*")
+            for line in built.messages:
+                typer.echo(line, err=True)
+            pages = [v for v in built.versions if v.page is not None]
+            skipped = len(built.versions) - len(pages)
+            note = f", {skipped} skipped" if skipped else ""
+            typer.echo(f"Wrote {built.output}/ ({len(pages)} versions{note})")
             return
-        result = docs_builder.build(contract, output, options)
+        page = output if output is not None else Path("site/index.html")
+        if serve:
+            docs_builder.serve(contract, page, options, port=port)
+            return
+        result = docs_builder.build(contract, page, options)
     for line in result.messages:
         typer.echo(line, err=True)
     typer.echo(f"Wrote {result.output}")

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import os
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from shopgen.contract import Contract
+
+from .chromium import Browser, find_chromium
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -22,6 +24,17 @@ def missing(what: str, how: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """A headless Chromium for the module's tests (a page at a time)."""
+    executable = find_chromium()
+    if executable is None:
+        missing("Chromium", "install chromium or set SHOPGEN_CHROMIUM")
+    assert executable is not None
+    with Browser(executable) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

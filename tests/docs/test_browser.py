@@ -11,7 +11,6 @@ import json
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import yaml
 
 from shopgen import docs, render
 
-from .chromium import Browser, find_chromium
+from .chromium import Browser
 from .conftest import (
     ARTIFACTS,
     INTERNAL_SUMMARIES,
@@ -28,7 +27,6 @@ from .conftest import (
     REPO,
     SHOP,
     clean_linter,
-    missing,
 )
 from .test_page import HOSTILE, hostile_contract
 
@@ -38,16 +36,6 @@ RENDERED = (
     "document.querySelector('#redoc .api-content') && "
     "document.querySelector('#redoc .api-content').textContent.length > 50"
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        missing("Chromium", "install chromium or set SHOPGEN_CHROMIUM")
-    assert executable is not None
-    with Browser(executable) as running:
-        yield running
 
 
 def summaries(document: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -1,6 +1,9 @@
 """The API reference page: one self-contained HTML file that ReDoc renders.
 
     build(contract, output, options) -> BuildResult     write the page once
+    build_site(contract, site, options, versions="v*") -> SiteResult
+                                                        every version at a git tag, a changelog
+                                                        and a search across versions
     serve(contract, output, options, port=...)          write it, serve it, rewrite on change
     rule_reference_markdown(rules) / rule_reference_html(rules)
                                                         the house-rule reference for the site
@@ -20,6 +23,7 @@ from ._redoc import REDOC_CDN_URL, REDOC_SRI, REDOC_VERSION
 from ._rule_listing import describe_rules
 from ._rules import rule_anchor, rule_reference_html, rule_reference_markdown
 from ._serve import serve
+from ._site import SiteResult, SiteVersion, build_site
 
 __all__ = [
     "REDOC_CDN_URL",
@@ -28,7 +32,10 @@ __all__ = [
     "BuildResult",
     "DocsOptions",
     "Removal",
+    "SiteResult",
+    "SiteVersion",
     "build",
+    "build_site",
     "describe_rules",
     "rule_anchor",
     "rule_reference_html",

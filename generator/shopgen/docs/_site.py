@@ -1,0 +1,473 @@
+"""`build_site`: every released version of a contract as one static site.
+
+    DIR/index.html              the working copy ("latest")
+    DIR/<tag>/index.html        the contract as it was at each matching tag
+    DIR/changelog.html, .md     `shopgen diff` between consecutive versions
+    DIR/search-index.json       operations, paths and schemas of every version
+    DIR/versions.json           what was built, what was skipped and why
+
+Versions are read from git and built oldest first, so each is compared with the one before it
+while both are loaded, and only the embedded pages stay in memory. A tag whose contract does not
+load or lint is listed as skipped with the reason; only the working copy can stop the build. The
+site is written to a directory beside `DIR` and swapped in when complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shopgen import __version__
+from shopgen.errors import UserError
+from shopgen.resources import bundled_contract
+
+from ._build import PublicContract, public_contract
+from ._changelog import Release, Step, changelog_html, changelog_markdown
+from ._chrome import HEADER_ID, VersionLink, chrome, static_page
+from ._git import Repository, Tag, open_repository
+from ._options import DocsOptions
+from ._page import assemble_page, embed_json, text
+from ._redoc import RedocScript, cdn_script, inline_script
+from ._search import Entry, SearchIndex, operation_anchors, version_entries
+from ._theme import Theme, load_theme
+
+if TYPE_CHECKING:
+    from shopgen.contract import Contract
+
+__all__ = ["LATEST", "SiteResult", "SiteVersion", "build_site"]
+
+LATEST = "latest"
+MANIFEST = "versions.json"
+_FILES = ("index.html", "changelog.html", "changelog.md", "search-index.json", MANIFEST)
+# Names a version's directory may not take: the site's own files, and `rules/`, where shopgen's
+# own site keeps the rule reference.
+_RESERVED = frozenset({*_FILES, "rules"})
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class SiteVersion:
+    """One version of the site, as the switcher lists it."""
+
+    name: str
+    page: Path | None
+    """The page written (inside the site), or None if the version was skipped."""
+    date: str | None = None
+    skipped: str | None = None
+    """Why the version could not be built."""
+    same_as: str | None = None
+    """For the working copy: the newest tag with the same contract, if any."""
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """A site that was written, and what the command should tell about it."""
+
+    output: Path
+    versions: tuple[SiteVersion, ...]
+    messages: tuple[str, ...] = ()
+
+
+@dataclass
+class _Built:
+    """What a version's page, the index and the changelog need, once it is loaded."""
+
+    name: str
+    slug: str
+    day: str | None
+    key: str
+    title: str
+    image_origins: tuple[str, ...]
+    spec_json: str
+    entries: list[Entry]
+    anchors: dict[tuple[str, str], str]
+    view: Contract | None = field(default=None, repr=False)
+    """The public contract, kept only until the next version has been compared with it."""
+
+    @property
+    def href(self) -> str:
+        return f"{self.slug}/index.html" if self.slug else "index.html"
+
+    def release(self) -> Release:
+        return Release(self.name, self.href, self.day, self.anchors)
+
+
+@dataclass(frozen=True)
+class _Skipped:
+    name: str
+    day: str | None
+    reason: str
+
+
+def build_site(
+    contract: Path | None,
+    site: Path,
+    options: DocsOptions | None = None,
+    *,
+    versions: str = "v*",
+) -> SiteResult:
+    """Write the site of `contract`: the working copy and its version at every tag matching
+    the glob `versions`, with a changelog and a search across versions.
+
+    Nothing under `site` changes until the whole new site is written; a `UserError` (the
+    working copy does not load or lint, `site` is not a site, git is missing) leaves it as it
+    was. `site` must be absent, empty, or a site an earlier build wrote.
+    """
+    options = options or DocsOptions()
+    path = contract if contract is not None else bundled_contract()
+    _check_site(site)
+    theme = load_theme(options.theme)
+    script = inline_script(options.redoc_js) if options.redoc_js is not None else cdn_script()
+    repository = open_repository(path)
+    tags = repository.tags(versions)
+
+    messages: list[str] = []
+    if repository.shallow:
+        messages.append(
+            "the repository is a shallow clone, so older tags may be missing "
+            "(actions/checkout needs `fetch-depth: 0`)"
+        )
+    if not tags:
+        messages.append(f"no tag matches `{versions}`: the site has the working copy only")
+
+    latest_public = public_contract(path, options, theme)
+    messages.extend(latest_public.messages)
+
+    slugs = _slugs([tag.name for tag in tags])
+    built: list[_Built] = []  # oldest first
+    skipped: list[_Skipped] = []
+    steps: list[Step] = []
+    between: list[str] = []
+    cache: dict[str, _Built | str] = {}
+
+    def add(version: _Built) -> None:
+        previous = built[-1] if built else None
+        if previous is not None:
+            steps.append(_step(previous, version, tuple(between)))
+            previous.view = None
+        between.clear()
+        built.append(version)
+
+    with tempfile.TemporaryDirectory(prefix="shopgen-site-") as scratch:
+        blobs = repository.read(tags)
+        for number, tag in enumerate(reversed(tags)):
+            outcome = _tag_version(
+                repository,
+                tag,
+                slugs[tag.name],
+                blobs[tag.name],
+                Path(scratch) / str(number),
+                options,
+                theme,
+                cache,
+            )
+            if isinstance(outcome, str):
+                skipped.append(_Skipped(tag.name, tag.day, outcome))
+                between.append(tag.name)
+                messages.append(f"{tag.name}: skipped: {outcome}")
+            else:
+                add(outcome)
+    latest = _prepare(latest_public, LATEST, None)
+    add(latest)
+    latest.view = None
+
+    newest_tag = built[-2] if len(built) > 1 else None
+    same_as = newest_tag.name if newest_tag and newest_tag.key == latest.key else None
+    return _write_site(
+        site,
+        built=list(reversed(built)),
+        skipped=skipped,
+        steps=list(reversed(steps)),
+        tags=tags,
+        same_as=same_as,
+        theme=theme,
+        script=script,
+        repository=repository,
+        pattern=versions,
+        messages=messages,
+    )
+
+
+def _tag_version(
+    repository: Repository,
+    tag: Tag,
+    slug: str,
+    data: bytes | None,
+    scratch: Path,
+    options: DocsOptions,
+    theme: Theme,
+    cache: dict[str, _Built | str],
+) -> _Built | str:
+    """The version at `tag`, or why it cannot be built."""
+    if data is None:
+        return f"`{repository.contract}` does not exist at this tag"
+    digest = hashlib.sha256(data).hexdigest()
+    cached = cache.get(digest)
+    if isinstance(cached, str):
+        return cached
+    if cached is not None and cached.view is not None:
+        # The tag before has the same contract (a release that did not touch it).
+        cache[digest] = dataclasses.replace(cached, name=tag.name, slug=slug, day=tag.day)
+        return cache[digest]
+    scratch.mkdir()
+    contract_path = repository.materialise(tag, data, scratch)
+    single_file = sum(1 for item in scratch.rglob("*") if item.is_file()) == 1
+    try:
+        public = public_contract(contract_path, options, theme)
+    except UserError as error:
+        reason = _reason(error, scratch)
+        if single_file:
+            cache[digest] = reason
+        return reason
+    version = _prepare(public, tag.name, tag.day, slug)
+    if single_file:
+        cache[digest] = version
+    return version
+
+
+def _prepare(public: PublicContract, name: str, day: str | None, slug: str = "") -> _Built:
+    view = public.view()
+    contract = public.contract
+    key = hashlib.sha256(
+        "\n".join(
+            [contract.sha256]
+            + [f"{k} {s.sha256}" for k, s in sorted(contract.references.files.items())]
+        ).encode()
+    ).hexdigest()
+    return _Built(
+        name=name,
+        slug=slug,
+        day=day,
+        key=key,
+        title=public.title,
+        image_origins=public.image_origins,
+        spec_json=embed_json(public.document),
+        entries=version_entries(view),
+        anchors=operation_anchors(view),
+        view=view,
+    )
+
+
+def _step(older: _Built, newer: _Built, skipped: tuple[str, ...]) -> Step:
+    from shopgen import diff
+
+    report = None
+    if older.key != newer.key:
+        assert older.view is not None and newer.view is not None
+        report = diff.compare_contracts(older.view, newer.view)
+    return Step(older.release(), newer.release(), report, skipped)
+
+
+def _reason(error: UserError, scratch: Path) -> str:
+    """The error with the file named as in the repository, not in the scratch directory."""
+    if error.path is not None:
+        where = Path(error.path)
+        if where.is_relative_to(scratch):
+            error = UserError(
+                error.message,
+                path=where.relative_to(scratch).as_posix(),
+                line=error.line,
+                column=error.column,
+            )
+    return str(error)
+
+
+def _slugs(names: list[str]) -> dict[str, str]:
+    """A directory name per tag: the tag itself when it is a safe one, unique in any case."""
+    taken: set[str] = set()
+    slugs = {}
+    for name in names:
+        base = re.sub(r"-{2,}", "-", _UNSAFE.sub("-", name)).strip("-.") or "version"
+        if base in _RESERVED:
+            base = f"{base}-version"
+        slug, counter = base, 2
+        while slug.lower() in taken:
+            slug, counter = f"{base}-{counter}", counter + 1
+        taken.add(slug.lower())
+        slugs[name] = slug
+    return slugs
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def _check_site(site: Path) -> None:
+    if site.exists() and not site.is_dir():
+        raise UserError("is not a directory; --site takes the directory to write", path=site)
+    if site.is_dir() and any(site.iterdir()) and not _is_site(site):
+        raise UserError(
+            f"is not empty and holds no {MANIFEST} from shopgen; --site replaces the whole "
+            "directory, so give it a new or empty one",
+            path=site,
+        )
+
+
+def _is_site(site: Path) -> bool:
+    try:
+        manifest = json.loads((site / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and str(manifest.get("generator", "")).startswith("shopgen")
+
+
+def _write_site(
+    site: Path,
+    *,
+    built: list[_Built],
+    skipped: list[_Skipped],
+    steps: list[Step],
+    tags: list[Tag],
+    same_as: str | None,
+    theme: Theme,
+    script: RedocScript,
+    repository: Repository,
+    pattern: str,
+    messages: list[str],
+) -> SiteResult:
+    """Render every page into a staging directory beside `site`, then swap it in."""
+    latest = built[0]
+    by_name: dict[str, _Built | _Skipped] = {v.name: v for v in built}
+    by_name.update((v.name, v) for v in skipped)
+    order = [latest.name, *(tag.name for tag in tags)]
+    links = []
+    for name in order:
+        version = by_name[name]
+        if isinstance(version, _Skipped):
+            links.append(VersionLink(name, None, version.day, version.reason))
+        else:
+            note = f"same contract as {same_as}" if name == LATEST and same_as else None
+            links.append(VersionLink(name, version.href, version.day, note))
+
+    index = SearchIndex()
+    for number, version in enumerate(built):
+        index.add(number, version.entries)
+    search = {
+        "versions": [{"name": v.name, "href": v.href} for v in built],
+        "entries": index.entries(),
+    }
+    search_data = embed_json(search)
+    site_title = latest.title
+    redoc_options: dict[str, Any] = dict(theme.options)
+    # ReDoc keeps its sticky sidebar and its scrolling to an operation below the header.
+    redoc_options.setdefault("scrollYOffset", f"#{HEADER_ID}")
+
+    pages: dict[str, str] = {}
+    for version in built:
+        root = "../" if version.slug else ""
+        banner = None
+        if version.slug and version.key != latest.key:
+            day = f" ({text(version.day)})" if version.day else ""
+            banner = (
+                f"You are reading <strong>{text(version.name)}</strong>{day}, an older version "
+                f'of this API. <a href="{root}index.html">Read the latest version</a>.'
+            )
+        page_chrome = chrome(
+            site_title=site_title,
+            versions=links,
+            current=version.name,
+            root=root,
+            kind="reference",
+            search_data=search_data,
+            banner=banner,
+        )
+        title = version.title if not version.slug else f"{version.title} ({version.name})"
+        pages[version.href] = assemble_page(
+            version.spec_json,
+            title=title,
+            options=redoc_options,
+            script=script,
+            image_origins=version.image_origins,
+            chrome=page_chrome,
+        )
+    oldest = built[-1].release() if len(built) > 1 else None
+    pages["changelog.html"] = static_page(
+        title=f"{site_title}: changelog",
+        body=changelog_html(steps, oldest),
+        page_chrome=chrome(
+            site_title=site_title,
+            versions=links,
+            current=None,
+            root="",
+            kind="changelog",
+            search_data=search_data,
+        ),
+    )
+    pages["changelog.md"] = changelog_markdown(steps, oldest)
+    pages["search-index.json"] = json.dumps(search, ensure_ascii=False, separators=(",", ":"))
+    result_versions = []
+    for name in order:
+        version = by_name[name]
+        if isinstance(version, _Skipped):
+            result_versions.append(SiteVersion(name, None, version.day, skipped=version.reason))
+        else:
+            result_versions.append(
+                SiteVersion(
+                    name,
+                    site / version.href,
+                    version.day,
+                    same_as=same_as if name == LATEST else None,
+                )
+            )
+    manifest = {
+        "generator": f"shopgen {__version__}",
+        "contract": repository.contract,
+        "pattern": pattern,
+        "versions": [
+            {
+                "name": v.name,
+                "page": v.page.relative_to(site).as_posix() if v.page else None,
+                "date": v.date,
+                "skipped": v.skipped,
+                "same_as": v.same_as,
+            }
+            for v in result_versions
+        ],
+    }
+    pages[MANIFEST] = json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+    _write_tree(site, pages)
+    return SiteResult(output=site, versions=tuple(result_versions), messages=tuple(messages))
+
+
+def _write_tree(site: Path, files: dict[str, str]) -> None:
+    """Write `files` (relative path → text) as the new content of `site`, all or nothing."""
+    try:
+        site.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{site.name}.", suffix=".new", dir=site.parent))
+    except OSError as error:
+        raise UserError(f"cannot write: {error.strerror}", path=site) from None
+    try:
+        staging.chmod(0o755)
+        for relative, content in files.items():
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8", newline="\n")
+        _swap(staging, site)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise UserError(f"cannot write: {error.strerror}", path=site) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap(staging: Path, site: Path) -> None:
+    """Put `staging` where `site` is; the old site stays in place until the new one is whole."""
+    if not site.exists():
+        staging.rename(site)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{site.name}.", suffix=".old", dir=site.parent))
+    old.rmdir()
+    site.rename(old)
+    try:
+        staging.rename(site)
+    except OSError:
+        old.rename(site)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
