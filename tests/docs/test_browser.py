@@ -28,6 +28,7 @@ from .conftest import (
     SHOP,
     clean_linter,
 )
+from .site_repo import git
 from .test_page import HOSTILE, hostile_contract
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -104,7 +105,8 @@ def test_bundled_contracts_render_with_the_real_lint(
 def test_the_generated_projects_page_renders(
     browser: Browser, redoc_js: Path, tmp_path: Path
 ) -> None:
-    """Build the page the way the project's docs workflow does, in the generated project."""
+    """Build the site the way the project's docs workflow does, in the generated project,
+    committed and tagged as its first release."""
     project = render.new(
         REPO / "specs" / "examples" / "coupons.openapi.yaml",
         output_dir=tmp_path,
@@ -114,6 +116,10 @@ def test_the_generated_projects_page_renders(
         skip_lint=False,
         format_code=False,
     )
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "Generate the shop", date="2025-01-10")
+    git(project, "tag", "v0.1.0")
     workflow = yaml.safe_load((project / ".github/workflows/docs.yml").read_text(encoding="utf-8"))
     (line,) = [
         line.strip()
@@ -126,8 +132,11 @@ def test_the_generated_projects_page_renders(
     subprocess.run([shopgen, *command], cwd=project, check=True, capture_output=True)
     document = yaml.safe_load((project / "contract/openapi.yaml").read_text(encoding="utf-8"))
     text = render_offline(browser, project / "site" / "index.html", "generated-project")
+    assert "Version latest" in browser.text("#shopgen-header")
     public, internal = summaries(document)
     assert internal, "the coupons example has an internal operation"
+    released = (project / "site" / "v0.1.0" / "index.html").read_text(encoding="utf-8")
+    assert public[0] in released and internal[0] not in released
     assert_rendered(text, document["info"]["title"], public, internal)
 
 

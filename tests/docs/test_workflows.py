@@ -99,6 +99,7 @@ def test_actions_are_pinned_and_permissions_least(path: Path) -> None:
     for job in workflow["jobs"].values():
         assert job.get("permissions") in (
             None,
+            {"contents": "read"},
             {"pages": "write", "id-token": "write"},
             {"contents": "read", "pull-requests": "write"},  # the contract-diff comment
         )
@@ -117,11 +118,25 @@ def test_generated_ci_lints_annotates_and_tests_with_services(project: Path) -> 
     assert "python -m pytest" in script
 
 
-def test_generated_docs_publishes_to_pages_from_the_default_branch(project: Path) -> None:
+def checkout(workflow: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [step for step in steps(workflow) if step.get("uses", "").startswith("actions/ch")]
+    return step
+
+
+def test_generated_docs_publishes_to_pages_from_the_default_branch_and_tags(
+    project: Path,
+) -> None:
     workflow = load(project / ".github" / "workflows" / "docs.yml")
     assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
     build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
-    assert "github.event.repository.default_branch" in build["if"]
+    assert workflow["on"]["push"] is None  # every push; the job picks the branch and the tags
+    assert build["if"] == (
+        "github.ref == format('refs/heads/{0}', github.event.repository.default_branch) "
+        "|| startsWith(github.ref, 'refs/tags/v')"
+    )
+    assert build["permissions"] == {"contents": "read"}
+    # The site reads every tag's contract from git: a shallow clone would have none.
+    assert checkout(workflow)["with"] == {"fetch-depth": 0, "persist-credentials": False}
     uses = [step.get("uses", "") for step in build["steps"]]
     assert any(use.startswith("actions/upload-pages-artifact@") for use in uses)
     assert deploy["needs"] == "build"
@@ -129,7 +144,7 @@ def test_generated_docs_publishes_to_pages_from_the_default_branch(project: Path
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
     script = runs(workflow)
     assert "shopgen lint contract/openapi.yaml --format github" in script
-    assert "shopgen docs contract/openapi.yaml -o site/index.html" in script
+    assert "shopgen docs contract/openapi.yaml --site site --versions 'v*'" in script
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "docs.yml"])
@@ -161,16 +176,35 @@ def shopgen_executable() -> str:
     return str(Path(sys.executable).with_name("shopgen"))
 
 
-def test_shopgens_own_docs_workflow_builds_the_site(tmp_path: Path) -> None:
+def test_shopgens_own_docs_workflow_builds_the_site_and_keeps_the_rules_in_it(
+    tmp_path: Path,
+) -> None:
+    """Run the workflow's two build steps in order, in this repository, into a scratch site."""
     workflow = load(OWN_WORKFLOWS / "docs.yml")
-    assert workflow["on"]["push"] == {"branches": ["main"]}
+    assert workflow["on"]["push"] == {"branches": ["main"], "tags": ["v*"]}
+    assert workflow["jobs"]["build"]["permissions"] == {"contents": "read"}
+    assert checkout(workflow)["with"] == {"fetch-depth": 0, "persist-credentials": False}
     command = docs_command(OWN_WORKFLOWS / "docs.yml")
-    assert command[:3] == ["shopgen", "docs", "specs/shop.openapi.yaml"]
+    assert command == [
+        "shopgen",
+        "docs",
+        "specs/shop.openapi.yaml",
+        "--site",
+        "site",
+        "--versions",
+        "v*",
+    ]
     site = tmp_path / "site"
     subprocess.run(
-        [shopgen_executable(), *command[1:3], "-o", str(site / "index.html")], cwd=REPO, check=True
+        [shopgen_executable(), *command[1:4], str(site), *command[5:]], cwd=REPO, check=True
     )
-    (rules_line,) = [line for line in runs(workflow).splitlines() if "shopgen rules" in line]
+    lines = runs(workflow).splitlines()
+    (rules_line,) = [line for line in lines if "shopgen rules" in line]
+    assert lines.index(rules_line) > [line.strip() for line in lines].index(
+        " ".join(
+            ["shopgen", "docs", "specs/shop.openapi.yaml", "--site", "site", "--versions", "'v*'"]
+        )
+    )
     rules = site / "rules" / "index.html"
     rules.parent.mkdir()
     command = shlex.split(rules_line.split("&&")[-1].split(">")[0])
@@ -178,3 +212,5 @@ def test_shopgens_own_docs_workflow_builds_the_site(tmp_path: Path) -> None:
     with rules.open("w", encoding="utf-8") as out:
         subprocess.run([shopgen_executable(), *command[1:]], cwd=REPO, stdout=out, check=True)
     assert '<section id="' in rules.read_text(encoding="utf-8")
+    assert '<a href="../">API reference</a>' in rules.read_text(encoding="utf-8")
+    assert (site / "index.html").is_file() and (site / "changelog.html").is_file()
