@@ -21,8 +21,9 @@ from shopgen.errors import UserError
 
 __all__ = ["Repository", "Tag", "open_repository"]
 
-# What a file-valued `$ref` looks like in YAML or JSON: `$ref: parts/order.yaml#/Order`.
-_FILE_REF = re.compile(rb"""["']?\$ref["']?\s*:\s*["']?([^"'\s#,{}\[\]]+)""")
+# A `$ref` to another file in YAML or JSON: `$ref: parts/order.yaml#/Order`. It starts with the
+# literal `$ref`, so the scan jumps from one to the next; local ones fail at the `#`.
+_FILE_REF = re.compile(rb"""\$ref["']?[ \t]*:[ \t]*["']?(?!#)([^"'\s#,{}\[\]]+)""")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _MAX_FILES = 200
 # What `git rev-parse --local-env-vars` lists: variables that choose a repository or its parts.

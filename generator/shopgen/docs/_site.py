@@ -6,8 +6,9 @@
     DIR/search-index.json       operations, paths and schemas of every version
     DIR/versions.json           what was built, what was skipped and why
 
-Versions are read from git and built oldest first, so each is compared with the one before it
-while both are loaded, and only the embedded pages stay in memory. A tag whose contract does not
+Versions are read from git and built newest first, so each is compared with the one after it
+while both are loaded (the comparison of two large ones runs beside the next load), and only
+the embedded pages stay in memory. A tag whose contract does not
 load or lint is listed as skipped with the reason; only the working copy can stop the build. The
 site is written to a directory beside `DIR` and swapped in when complete.
 """
@@ -30,6 +31,7 @@ from shopgen.resources import bundled_contract
 
 from ._build import PublicContract, public_contract
 from ._changelog import Release, Step, changelog_html, changelog_markdown
+from ._changes import Comparisons
 from ._chrome import HEADER_ID, VersionLink, chrome, static_page
 from ._git import Repository, Tag, open_repository
 from ._options import DocsOptions
@@ -139,25 +141,32 @@ def build_site(
 
     latest_public = public_contract(path, options, theme)
     messages.extend(latest_public.messages)
+    latest = _prepare(latest_public, LATEST, None)
 
     slugs = _slugs([tag.name for tag in tags])
-    built: list[_Built] = []  # oldest first
+    built = [latest]  # newest first
     skipped: list[_Skipped] = []
-    steps: list[Step] = []
     between: list[str] = []
     cache: dict[str, _Built | str] = {}
+    if not latest_public.contract.references.files:
+        # A tag with the working copy's bytes (a build on a release tag) reuses its load.
+        cache[latest_public.contract.sha256] = latest
+    comparisons = Comparisons()
+    pairs: list[tuple[_Built, _Built, tuple[str, ...]]] = []
 
-    def add(version: _Built) -> None:
-        previous = built[-1] if built else None
-        if previous is not None:
-            steps.append(_step(previous, version, tuple(between)))
-            previous.view = None
+    def add(older: _Built) -> None:
+        newer = built[-1]
+        if older.key != newer.key:
+            assert older.view is not None and newer.view is not None
+            comparisons.start(len(pairs), older.view, newer.view)
+        pairs.append((older, newer, tuple(reversed(between))))
+        newer.view = None  # compared with both neighbours now
         between.clear()
-        built.append(version)
+        built.append(older)
 
     with tempfile.TemporaryDirectory(prefix="shopgen-site-") as scratch:
         blobs = repository.read(tags)
-        for number, tag in enumerate(reversed(tags)):
+        for number, tag in enumerate(tags):
             outcome = _tag_version(
                 repository,
                 tag,
@@ -174,17 +183,20 @@ def build_site(
                 messages.append(f"{tag.name}: skipped: {outcome}")
             else:
                 add(outcome)
-    latest = _prepare(latest_public, LATEST, None)
-    add(latest)
-    latest.view = None
+    built[-1].view = None
+    reports = comparisons.results()
+    steps = [
+        Step(older.release(), newer.release(), reports.get(number), skipped_between)
+        for number, (older, newer, skipped_between) in enumerate(pairs)
+    ]
 
-    newest_tag = built[-2] if len(built) > 1 else None
+    newest_tag = built[1] if len(built) > 1 else None
     same_as = newest_tag.name if newest_tag and newest_tag.key == latest.key else None
     return _write_site(
         site,
-        built=list(reversed(built)),
+        built=built,
         skipped=skipped,
-        steps=list(reversed(steps)),
+        steps=steps,
         tags=tags,
         same_as=same_as,
         theme=theme,
@@ -253,16 +265,6 @@ def _prepare(public: PublicContract, name: str, day: str | None, slug: str = "")
         anchors=operation_anchors(view),
         view=view,
     )
-
-
-def _step(older: _Built, newer: _Built, skipped: tuple[str, ...]) -> Step:
-    from shopgen import diff
-
-    report = None
-    if older.key != newer.key:
-        assert older.view is not None and newer.view is not None
-        report = diff.compare_contracts(older.view, newer.view)
-    return Step(older.release(), newer.release(), report, skipped)
 
 
 def _reason(error: UserError, scratch: Path) -> str:
