@@ -151,6 +151,7 @@ def build_site(
     if not latest_public.contract.references.files:
         # A tag with the working copy's bytes (a build on a release tag) reuses its load.
         cache[latest_public.contract.sha256] = latest
+    del latest_public  # what is left of it is `latest`; its document can go with its view
     comparisons = Comparisons()
     pairs: list[tuple[_Built, _Built, tuple[str, ...]]] = []
 
