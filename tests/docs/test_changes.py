@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,12 @@ def test_forked_comparisons_give_the_same_reports(
     assert [reports[n] for n in range(6)] == [
         diff.compare_contracts(old, new) for _, old, new in pairs[:6]
     ]
+
+
+def test_leaving_early_stops_the_comparisons_still_running(
+    pairs: list[tuple[Case, Contract, Contract]],
+) -> None:
+    with Comparisons(parallel=True, fork_above=0) as forked:
+        for number, (_, old, new) in enumerate(pairs[:2]):
+            forked.start(number, old, new)
+    assert multiprocessing.active_children() == []

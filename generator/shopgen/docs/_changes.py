@@ -37,7 +37,11 @@ _FORK_ABOVE = 1024 * 1024
 
 
 class Comparisons:
-    """`compare_versions` for many pairs, each in a forked process where that pays off."""
+    """`compare_versions` for many pairs, each in a forked process where that pays off.
+
+    Use it as a context manager: leaving it early (an error elsewhere in the build) stops the
+    comparisons still running.
+    """
 
     def __init__(self, *, parallel: bool | None = None, fork_above: int = _FORK_ABOVE) -> None:
         if parallel is None:
@@ -59,10 +63,20 @@ class Comparisons:
             if stream is not None:
                 stream.flush()  # or the child would write what is buffered a second time
         receiver, sender = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=_compare_into, args=(old, new, sender))
+        process = self._context.Process(target=_compare_into, args=(old, new, sender), daemon=True)
         process.start()
         sender.close()
         self._running.append((key, process, receiver, old, new))
+
+    def __enter__(self) -> Comparisons:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _, process, receiver, _, _ in self._running:
+            process.terminate()
+            process.join()
+            receiver.close()
+        self._running.clear()
 
     def results(self) -> dict[int, DiffReport]:
         while self._running:

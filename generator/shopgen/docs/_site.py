@@ -108,6 +108,40 @@ class _Skipped:
     reason: str
 
 
+class _History:
+    """The versions built so far, newest first, each compared with the next newer one."""
+
+    def __init__(self, latest: _Built, comparisons: Comparisons) -> None:
+        self.built = [latest]
+        self.skipped: list[_Skipped] = []
+        self._between: list[str] = []
+        self._pairs: list[tuple[_Built, _Built, tuple[str, ...]]] = []
+        self._comparisons = comparisons
+
+    def add(self, older: _Built) -> None:
+        newer = self.built[-1]
+        if older.key != newer.key:
+            assert older.view is not None and newer.view is not None
+            self._comparisons.start(len(self._pairs), older.view, newer.view)
+        self._pairs.append((older, newer, tuple(reversed(self._between))))
+        newer.view = None  # compared with both its neighbours now
+        self._between.clear()
+        self.built.append(older)
+
+    def skip(self, version: _Skipped) -> None:
+        self.skipped.append(version)
+        self._between.append(version.name)
+
+    def steps(self) -> list[Step]:
+        """Each version against the one before it, newest first, once every comparison ends."""
+        self.built[-1].view = None
+        reports = self._comparisons.results()
+        return [
+            Step(older.release(), newer.release(), reports.get(number), between)
+            for number, (older, newer, between) in enumerate(self._pairs)
+        ]
+
+
 def build_site(
     contract: Path | None,
     site: Path,
@@ -144,28 +178,13 @@ def build_site(
     latest = _prepare(latest_public, LATEST, None)
 
     slugs = _slugs([tag.name for tag in tags])
-    built = [latest]  # newest first
-    skipped: list[_Skipped] = []
-    between: list[str] = []
     cache: dict[str, _Built | str] = {}
     if not latest_public.contract.references.files:
         # A tag with the working copy's bytes (a build on a release tag) reuses its load.
         cache[latest_public.contract.sha256] = latest
     del latest_public  # what is left of it is `latest`; its document can go with its view
-    comparisons = Comparisons()
-    pairs: list[tuple[_Built, _Built, tuple[str, ...]]] = []
-
-    def add(older: _Built) -> None:
-        newer = built[-1]
-        if older.key != newer.key:
-            assert older.view is not None and newer.view is not None
-            comparisons.start(len(pairs), older.view, newer.view)
-        pairs.append((older, newer, tuple(reversed(between))))
-        newer.view = None  # compared with both neighbours now
-        between.clear()
-        built.append(older)
-
-    with tempfile.TemporaryDirectory(prefix="shopgen-site-") as scratch:
+    with Comparisons() as comparisons, tempfile.TemporaryDirectory(prefix="shopgen-") as scratch:
+        history = _History(latest, comparisons)
         blobs = repository.read(tags)
         for number, tag in enumerate(tags):
             outcome = _tag_version(
@@ -179,17 +198,12 @@ def build_site(
                 cache,
             )
             if isinstance(outcome, str):
-                skipped.append(_Skipped(tag.name, tag.day, outcome))
-                between.append(tag.name)
+                history.skip(_Skipped(tag.name, tag.day, outcome))
                 messages.append(f"{tag.name}: skipped: {outcome}")
             else:
-                add(outcome)
-    built[-1].view = None
-    reports = comparisons.results()
-    steps = [
-        Step(older.release(), newer.release(), reports.get(number), skipped_between)
-        for number, (older, newer, skipped_between) in enumerate(pairs)
-    ]
+                history.add(outcome)
+        steps = history.steps()
+    built, skipped = history.built, history.skipped
 
     newest_tag = built[1] if len(built) > 1 else None
     same_as = newest_tag.name if newest_tag and newest_tag.key == latest.key else None
