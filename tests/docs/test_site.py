@@ -512,9 +512,14 @@ def test_an_offline_site_inlines_redoc_in_every_page(tmp_path: Path, redoc_js: P
 def test_versions_pick_the_tags_by_glob(tmp_path: Path) -> None:
     repository = tmp_path / "repo"
     contract = make_repository(repository)
-    git(repository, "tag", "release-2025-08", "v1.1.0")
+    git(repository, "tag", "-a", "release-2025-08", "-m", "r", "v1.1.0", date="2025-08-01")
     result = docs.build_site(contract, tmp_path / "site", options(), versions="release-*")
     assert [v.name for v in result.versions] == ["latest", "release-2025-08"]
+    git(repository, "tag", "latest", "v1.0.0")
+    everything = docs.build_site(contract, tmp_path / "site", options(), versions="*")
+    # Two naming schemes: by date, not by number.
+    assert [v.name for v in everything.versions] == ["latest", "release-2025-08", *VERSIONS[1:]]
+    assert "the tag `latest` is left out: `latest` is the working copy" in everything.messages
     none = docs.build_site(contract, tmp_path / "site", options(), versions="nothing-*")
     assert [v.name for v in none.versions] == ["latest"]
     assert "no tag matches `nothing-*`: the site has the working copy only" in none.messages

@@ -72,8 +72,9 @@ class Repository:
     def tags(self, pattern: str) -> list[Tag]:
         """Tags whose whole name matches the glob `pattern`, newest version first.
 
-        Versions sort by their numbers (`v1.10.0` after `v1.9.0`), a pre-release before its
-        release (`v2.0.0-rc.1` before `v2.0.0`), and by date when the names carry no number.
+        Tags of one naming scheme sort by their numbers (`v1.10.0` after `v1.9.0`), a
+        pre-release before its release (`v2.0.0-rc.1` before `v2.0.0`); tags of several schemes
+        (`v1.2.0` and `release-2025-08`), or without numbers, sort by date.
         """
         out = _git(
             self.root,
@@ -87,7 +88,10 @@ class Repository:
             name = refname.removeprefix("refs/tags/")
             if fnmatch.fnmatchcase(name, pattern):
                 tags.append(Tag(name, date))
-        return sorted(tags, key=_version_key, reverse=True)
+        keys = {tag.name: _version_key(tag) for tag in tags}
+        if len({key[:2] for key in keys.values()}) == 1:
+            return sorted(tags, key=lambda tag: keys[tag.name], reverse=True)
+        return sorted(tags, key=lambda tag: (tag.date, tag.name), reverse=True)
 
     def read(self, tags: list[Tag]) -> dict[str, bytes | None]:
         """The contract's bytes at each tag (None where the file does not exist), by tag name."""

@@ -165,6 +165,9 @@ def build_site(
     tags = repository.tags(versions)
 
     messages: list[str] = []
+    if any(tag.name == LATEST for tag in tags):
+        tags = [tag for tag in tags if tag.name != LATEST]
+        messages.append(f"the tag `{LATEST}` is left out: `{LATEST}` is the working copy")
     if repository.shallow:
         messages.append(
             "the repository is a shallow clone, so older tags may be missing "
