@@ -72,6 +72,7 @@ def test_generate_writes_only_its_files(tmp_path: Path) -> None:
     assert (output / "mine.js").read_text() == "export const mine = 1;\n"
     assert set(result.files) <= {p.name for p in output.iterdir()}
     assert not [p for p in output.iterdir() if p.name.startswith(".")]
+    assert (output / "index.js").stat().st_mode & 0o044 == 0o044  # readable, not mkstemp's 0600
 
 
 def test_lint_errors_write_nothing(tmp_path: Path) -> None:
