@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from shopgen.client import TARGETS, render_client
+from shopgen.client import TARGETS, generate, render_client
 from shopgen.contract import load_contract
 
 from ..mock.conftest import CONTRACTS, contract_id
@@ -132,6 +132,14 @@ def typecheck(clients: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
         usage.mkdir(parents=True)
         (usage / "app.ts").write_text(USAGE.format(client=client.as_posix()))
         files.append(str(usage / "app.ts"))
+    for contract_path in CONTRACTS[1:]:
+        # The client a project generated from each example contract carries in `client/`.
+        client = root / "projects" / contract_id(contract_path)
+        generate(contract_path, "miniprogram", client)
+        files += [
+            str(client / name)
+            for name in json.loads((client / "tsconfig.json").read_text())["files"]
+        ]
     references: list[str] = []
     for contract_path in CONTRACTS:
         folder = root / "compare" / contract_id(contract_path)
@@ -170,6 +178,15 @@ def test_generated_clients_pass_strict_tsc(clients: dict[str, Path], typecheck: 
         assert config["compilerOptions"]["checkJs"] is True
         assert {"client.js", "runtime.js", "index.d.ts"} <= set(config["files"])
         assert typecheck.errors_under(clients[target]) == []
+
+
+@pytest.mark.parametrize("contract_path", CONTRACTS[1:], ids=contract_id)
+def test_every_example_contracts_client_passes_strict_tsc(
+    contract_path: Path, typecheck: TypeCheck
+) -> None:
+    folder = typecheck.root / "projects" / contract_id(contract_path)
+    assert (folder / "client.js").is_file()
+    assert typecheck.errors_under(folder) == []
 
 
 def test_code_using_the_clients_checks_and_mistakes_are_refused(typecheck: TypeCheck) -> None:

@@ -17,9 +17,9 @@ from pathlib import Path
 from shopgen.contract import Contract, load_contract
 from shopgen.errors import LintFailed, UserError
 
-from ._emit import TARGETS, Target, client_files
+from ._emit import TARGETS, Target, client_file_names, client_files
 
-__all__ = ["TARGETS", "ClientResult", "Target", "generate", "render_client"]
+__all__ = ["TARGETS", "ClientResult", "Target", "client_file_names", "generate", "render_client"]
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from shopgen.contract import Contract, Operation
 
 from ._types import TypeWriter, quote_key
 
-__all__ = ["TARGETS", "Target", "client_files"]
+__all__ = ["TARGETS", "Target", "client_file_names", "client_files"]
 
 Target = Literal["miniprogram", "fetch"]
 TARGETS: tuple[Target, ...] = ("miniprogram", "fetch")
@@ -43,6 +43,28 @@ class _Spec:
     data_type: str
     args_type: str
     args_required: bool
+
+
+def client_file_names(target: Target) -> tuple[str, ...]:
+    """The names of the files a client of `target` has, whatever the contract."""
+    transport = "miniprogram" if target == "miniprogram" else "fetch"
+    return tuple(
+        sorted(
+            (
+                "schema.d.ts",
+                "client.js",
+                "client.d.ts",
+                "index.js",
+                "index.d.ts",
+                "package.json",
+                "tsconfig.json",
+                "runtime.js",
+                "runtime.d.ts",
+                f"{transport}.js",
+                f"{transport}.d.ts",
+            )
+        )
+    )
 
 
 def client_files(contract: Contract, target: Target, header: str) -> dict[str, str]:
@@ -71,7 +93,8 @@ def client_files(contract: Contract, target: Target, header: str) -> dict[str, s
         + "\n",
     }
     for name in ("runtime.js", "runtime.d.ts", f"{transport}.js", f"{transport}.d.ts"):
-        files[name] = resources.files("shopgen.client").joinpath("_js", name).read_text("utf-8")
+        text = resources.files("shopgen.client").joinpath("_js", name).read_text("utf-8")
+        files[name] = header + text
     files["tsconfig.json"] = _tsconfig(transport)
     return files
 

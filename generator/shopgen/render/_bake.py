@@ -15,7 +15,16 @@ import yaml
 
 from ._columns import frozenset_literal, tuple_literal
 from ._context import ProjectContext
-from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY, HEADER, Manifest, build_manifest
+from ._manifest import (
+    ANSWERS_FILE,
+    BASE_DIR,
+    CLIENT_DIR,
+    CLIENT_TARGET,
+    CONTRACT_COPY,
+    HEADER,
+    Manifest,
+    build_manifest,
+)
 from ._payloads import payload_blocks
 from ._schemas import black_format, generate_models
 
@@ -88,10 +97,24 @@ def _write_python_made(
     (project / "app/api/schemas.py").write_text(models, encoding="utf-8")
     _write_stubs(template, project, context)
     _write_contract_fields(template, project, context)
+    _write_client(project, context)
     env_file = project / ".env"
     env_file.write_text(_dotenv(context), encoding="utf-8")
     env_file.chmod(0o600)
     return formatted
+
+
+def _write_client(project: Path, context: ProjectContext) -> None:
+    """The mini-program client of the contract, regenerated with it like the binding layer."""
+    from shopgen.client import render_client
+    from shopgen.contract import Contract
+
+    contract = Contract.from_document(dict(context.document), CONTRACT_COPY)
+    header = "// " + HEADER.removeprefix("# ")
+    directory = project / CLIENT_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in render_client(contract, CLIENT_TARGET, header=header).items():
+        (directory / name).write_text(text, encoding="utf-8")
 
 
 def _partials(template: Path) -> Environment:

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shopgen.client import Target, client_file_names
+
 from ._resources import contract_resources
 
 __all__ = [
     "ANSWERS_FILE",
     "BASE_DIR",
+    "CLIENT_DIR",
+    "CLIENT_TARGET",
     "CONTRACT_COPY",
     "GENERATED_FILES",
     "HEADER",
@@ -30,6 +34,9 @@ ANSWERS_FILE = ".shopgen.yaml"
 CONTRACT_COPY = "contract/openapi.yaml"
 # The generated files exactly as shopgen last wrote them, committed with the project.
 BASE_DIR = ".shopgen/base"
+# The project's TypeScript client, for a WeChat mini-program (`shopgen client` makes others).
+CLIENT_DIR = "client"
+CLIENT_TARGET: Target = "miniprogram"
 
 # Rewritten on every regeneration: the binding layer and one mixin per table the contract
 # describes. The contract copy is kept byte for byte (its hash is recorded), so it alone
@@ -42,6 +49,7 @@ GENERATED_FILES: tuple[str, ...] = (
     "tests/test_operations.py",
     "tests/payloads.py",
     *(resource.mixin_path for resource in contract_resources()),
+    *(f"{CLIENT_DIR}/{name}" for name in client_file_names(CLIENT_TARGET)),
 )
 
 # Never part of the manifest: local state, not project files.
