@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopgen.contract import Contract, load_contract
-from shopgen.errors import LintFailed, UserError
+from shopgen.errors import UserError
 
 from ._emit import TARGETS, Target, client_file_names, client_files
 
@@ -53,51 +53,14 @@ def generate(
     """
     loaded = load_contract(contract)
     if not skip_lint:
-        _stop_on_lint_errors(loaded)
+        from shopgen.lint import require_clean
+
+        require_clean(loaded, stopped="nothing generated", skip="--skip-lint generates anyway")
     files = render_client(loaded, target)
-    _write(output, files)
-    return ClientResult(output, tuple(sorted(files)))
-
-
-def _stop_on_lint_errors(contract: Contract) -> None:
-    from shopgen import lint
-
-    errors = lint.lint_contract(contract).errors
-    if not errors:
-        return
-    shown = "; ".join(f"{f.line}:{f.column}: {f.message} [{f.rule}]" for f in errors[:3])
-    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    raise LintFailed(
-        f"the contract has {len(errors)} lint error(s), nothing generated: {shown}{more}; "
-        "fix them or pass --skip-lint",
-        path=contract.path,
-    )
-
-
-def _write(output: Path, files: dict[str, str]) -> None:
-    import os
-    import tempfile
-
     if output.exists() and not output.is_dir():
         raise UserError("is not a directory", path=output)
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UserError(f"cannot create the directory: {error.strerror}", path=output) from None
-    mask = os.umask(0)
-    os.umask(mask)
-    staged: list[tuple[str, Path]] = []
-    try:
-        for name, text in files.items():
-            handle, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=output)
-            staged.append((temporary, output / name))
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-                out.write(text)
-            # mkstemp makes 0600 files; these are source files, readable as any other.
-            Path(temporary).chmod(0o666 & ~mask)
-    except OSError as error:
-        for temporary, _ in staged:
-            Path(temporary).unlink(missing_ok=True)
-        raise UserError(f"cannot write: {error.strerror}", path=output) from None
-    for temporary, target in staged:
-        Path(temporary).replace(target)
+    from shopgen.files import write_atomic
+
+    for name, text in files.items():
+        write_atomic(output / name, text)
+    return ClientResult(output, tuple(sorted(files)))

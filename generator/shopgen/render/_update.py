@@ -10,7 +10,7 @@ How it decides, file by file (the split comes from the manifest in `.shopgen.yam
   `contract`, which replaces the copy) and the recorded answers (with `overrides`), by the
   installed shopgen's template: the *new* rendering.
 - *Generated* files are merged three-way: *base* is the file as shopgen last wrote it, kept in
-  `.shopgen/base/` (committed with the project, 132 kB for the bundled contract), *yours*
+  `.shopgen/base/` (committed with the project, 239 kB for the bundled contract), *yours*
   is the file in the project, *new* is the new rendering. Untouched by you, it is replaced;
   edited by you, `git merge-file` merges the two changes, and lines both changed are left
   between standard conflict markers and listed (exit 1). The contract copy is not merged: it
