@@ -3,6 +3,7 @@ HTTP 200 and a JSON body sent as `text/plain`, errors as `errcode`/`errmsg`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 APP_ID = "wx0123456789abcdef"
 APP_SECRET = "fake-wechat-app-secret"
 
-# js_code → WeChat's answer. Any other code is a valid login of openid `o-<code>`.
+# js_code → WeChat's answer. Any other code is a valid login of openid `o-<code>` (28
+# characters at most, as WeChat's are: a longer code is hashed down to that).
 ERRORS: dict[str, dict[str, Any]] = {
     "used-code": {"errcode": 40163, "errmsg": "code been used, rid: 6651a7f1-2b7e5c41-1e3d"},
     "bad-code": {"errcode": 40029, "errmsg": "invalid code, rid: 6651a7f1-2b7e5c41-1e3e"},
@@ -37,7 +39,10 @@ def _answer(query: dict[str, str]) -> dict[str, Any]:
     code = query.get("js_code", "")
     if code in ERRORS:
         return ERRORS[code]
-    return {"session_key": f"sk-{code}-SECRET", "openid": f"o-{code}"}
+    openid = (
+        f"o-{code}" if len(code) <= 26 else "o-" + hashlib.sha256(code.encode()).hexdigest()[:26]
+    )
+    return {"session_key": f"sk-{code}-SECRET", "openid": openid}
 
 
 @contextmanager

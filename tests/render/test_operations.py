@@ -59,7 +59,8 @@ def test_parameters_become_typed_fields() -> None:
     (op,) = collect_operations(Contract.from_document(doc), {})
     fields = {p.name: (p.annotation, p.default) for p in op.params}
     assert fields == {
-        "thing_id": ("Annotated[int, Path(ge=1)]", None),
+        # An integer is bounded by its format, int64 when it names none.
+        "thing_id": ("Annotated[int, Path(ge=1, le=9223372036854775807)]", None),
         "x_trace_id": ("Annotated[str | None, Header(max_length=9)]", "None"),
         "order": ("Annotated[GetThingOrder, Query()]", '"a"'),
         "tags": ("Annotated[list[str] | None, Query()]", "None"),
@@ -68,6 +69,19 @@ def test_parameters_become_typed_fields() -> None:
     assert literal.literal_values == ('"a"', '"-a"')
     assert op.custom
     assert op.params_class == "GetThingParams"
+
+
+def test_integer_parameters_are_bounded_by_their_format() -> None:
+    doc = _document(
+        parameters=[
+            {"name": "small", "in": "query", "schema": {"type": "integer", "format": "int32"}},
+            {"name": "capped", "in": "query", "schema": {"type": "integer", "maximum": 5}},
+        ]
+    )
+    (op,) = collect_operations(doc, {})
+    markers = {p.name: p.marker for p in op.params}
+    assert markers["small"] == "Query(ge=-2147483648, le=2147483647)"
+    assert markers["capped"] == "Query(ge=-9223372036854775808, le=5)"
 
 
 def test_enveloped_data_model_is_found_through_all_of() -> None:

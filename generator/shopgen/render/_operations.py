@@ -14,6 +14,8 @@ from typing import Any, Literal
 from shopgen.contract import Contract
 from shopgen.errors import UserError
 
+from ._bounds import bounded
+
 __all__ = [
     "DOMAIN_OPERATIONS",
     "PENDING_OPERATIONS",
@@ -231,7 +233,7 @@ def _param(
         return None  # cookie parameters and broken refs are left to the linter
     wire = str(spec["name"])
     location = str(spec["in"])
-    schema = contract.deref(spec.get("schema")) or {}
+    schema = bounded(contract.deref(spec.get("schema")) or {})
     annotation, nullable = _annotation(contract, schema)
     name = snake_case(wire)
     literal_alias: str | None = None

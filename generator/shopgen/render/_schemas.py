@@ -14,6 +14,8 @@ from typing import Any
 
 from shopgen.errors import UserError
 
+from ._bounds import bounded
+
 __all__ = [
     "black_format",
     "generate_models",
@@ -41,6 +43,8 @@ def models_key(document: Mapping[str, Any], inline_bodies: Mapping[str, Any]) ->
     schemas = components.get("schemas") if isinstance(components, Mapping) else None
     material = {
         "schemas": schemas,
+        # Bounds from formats, strict integers and booleans, null only where nullable.
+        "input": 2,
         "inline": inline_bodies,
         "mappings": _TYPE_MAPPINGS,
         "shopgen": __version__,
@@ -71,13 +75,14 @@ def shipped_models_path(key: str) -> Path:
 
 def generate_unformatted(document: Mapping[str, Any], inline_bodies: Mapping[str, Any]) -> str:
     from datamodel_code_generator import InputFileType, LiteralType, PythonVersion, generate
-    from datamodel_code_generator.enums import DataModelType
+    from datamodel_code_generator.enums import DataModelType, StrictTypes
 
     doc = copy.deepcopy(dict(document))
     components = doc.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name, schema in inline_bodies.items():
         schemas.setdefault(name, schema)
+    components["schemas"] = bounded(schemas)
     # Only the schemas are wanted: drop paths so nothing is generated from operations.
     doc["paths"] = {}
     try:
@@ -95,6 +100,10 @@ def generate_unformatted(document: Mapping[str, Any], inline_bodies: Mapping[str
             enum_field_as_literal=LiteralType.All,
             disable_timestamp=True,
             type_mappings=_TYPE_MAPPINGS,
+            # JSON says what a value is: `true`, `"1"` and `1.0` are not the integer 1.
+            strict_types=[StrictTypes.int, StrictTypes.bool],
+            # An optional field that is not nullable may be left out, not sent as null.
+            strict_nullable=True,
             formatters=[],
         )
     except Exception as error:  # the library raises bare exceptions for bad schemas

@@ -31,7 +31,7 @@ async def test_validation_errors_list_fields(client: httpx.AsyncClient) -> None:
 
 
 @requires("createProduct")
-async def test_malformed_json_is_422_in_the_envelope(
+async def test_malformed_json_is_400_in_the_envelope(
     client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     response = await client.post(
@@ -39,8 +39,8 @@ async def test_malformed_json_is_422_in_the_envelope(
         content=b"{not json",
         headers={**admin_headers, "Content-Type": "application/json"},
     )
-    assert response.status_code == 422
-    assert response.json()["code"] == 42201
+    assert response.status_code == 400
+    assert response.json()["code"] == 40001
 
 
 async def test_unhandled_error_is_500_without_details(

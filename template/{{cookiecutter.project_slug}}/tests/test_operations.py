@@ -74,4 +74,8 @@ async def test_unwritten_operations_answer_501(
     assert response.status_code == 501
     body = response.json()
     assert body["code"] == 50101
-    assert body["data"] == {"operation_id": operation.operation_id}
+    assert body == {
+        "code": 50101,
+        "data": None,
+        "msg": f"{operation.operation_id} is not implemented yet",
+    }

@@ -6,13 +6,14 @@ annotations only when its operation is bound, so a contract that drops an operat
 with it `operations.<Name>Body` and friends) still imports.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.params import Depends
 
+from app.api.strict import RAW_BODY_MARK, ContractRoute
 from app.core.errors import NotImplementedYet
 
 Handler = Callable[..., Any]
@@ -39,10 +40,7 @@ def is_stub(handler: Handler) -> bool:
 
 def not_implemented(operation: Operation) -> Handler:
     async def answer_501() -> None:
-        raise NotImplementedYet(
-            f"{operation.operation_id} is not implemented yet",
-            data={"operation_id": operation.operation_id},
-        )
+        raise NotImplementedYet(f"{operation.operation_id} is not implemented yet")
 
     answer_501.__name__ = f"not_implemented_{operation.operation_id}"
     return answer_501
@@ -58,9 +56,11 @@ def bind_operations(
     operations: Iterable[Operation],
     handlers: Mapping[str, Handler],
     dependencies: Mapping[str, Sequence[Depends]] | None = None,
+    raw_body: Collection[str] = (),
 ) -> None:
     """Add one route per operation to `router`, most specific paths first. `dependencies`
-    run before an operation's handler (and before its body is validated), by operationId."""
+    run before an operation's handler (and before its body is validated), by operationId;
+    the `raw_body` operations check a signature over the body before anything parses it."""
     dependencies = dependencies or {}
     for operation in sorted(operations, key=_route_order):
         handler = handlers.get(operation.operation_id)
@@ -73,6 +73,8 @@ def bind_operations(
             status_code=operation.status_code,
             operation_id=operation.operation_id,
             dependencies=dependencies.get(operation.operation_id),
+            route_class_override=ContractRoute,
+            openapi_extra={RAW_BODY_MARK: True} if operation.operation_id in raw_body else None,
         )
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.auth.contract_fields import UserContractFields
-from app.core.db import Base, UTCDateTime, utcnow
+from app.core.db import Base, Int64, UTCDateTime, utcnow
 
 
 class User(UserContractFields, Base):
@@ -13,7 +13,7 @@ class User(UserContractFields, Base):
 
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="customer")
@@ -34,7 +34,9 @@ class RefreshToken(Base):
 
     jti: Mapped[str] = mapped_column(String(32), primary_key=True)
     family: Mapped[str] = mapped_column(String(32), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        Int64, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -29,6 +29,8 @@ CODE_USED = 40163
 RATE_LIMITED = 45011
 HIGH_RISK = 40226
 BAD_APP_CREDENTIALS = frozenset({40013, 40125})
+# The users table keeps 128 characters; WeChat's openids are 28.
+OPENID_MAX_LENGTH = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,8 @@ class WechatClient:
         errcode = _errcode(payload)
         if errcode == 0:
             openid = payload.get("openid")
-            if not isinstance(openid, str) or not openid:
-                raise UpstreamError("WeChat answered without an openid")
+            if not isinstance(openid, str) or not openid or len(openid) > OPENID_MAX_LENGTH:
+                raise UpstreamError("WeChat answered without a usable openid")
             unionid = payload.get("unionid")
             return WechatIdentity(
                 self.app_id, openid, unionid if isinstance(unionid, str) else None

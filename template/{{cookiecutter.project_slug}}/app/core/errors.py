@@ -38,6 +38,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -152,6 +154,14 @@ class UpstreamBusy(ShopError):
     status_code, code, msg = 503, Code.UPSTREAM_BUSY, "Upstream service busy; retry later"
 
 
+class DatabaseUnavailable(ShopError):
+    status_code, code, msg = 503, Code.UPSTREAM_BUSY, "Database unavailable"
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(self.retry_after)})
+
+
 class UpstreamTimeout(ShopError):
     status_code, code, msg = 504, Code.UPSTREAM_TIMEOUT, "Upstream service timed out"
 
@@ -193,6 +203,26 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return envelope_response(exc.status_code, code, str(exc.detail), None, exc.headers)
 
 
+def database_unreachable(error: BaseException) -> bool:
+    """Whether an error says the database cannot be reached (down, restarting, the pool
+    exhausted), as opposed to a query the database refused."""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, ConnectionError | TimeoutError)
+
+
+async def _database_error(_: Request, exc: Exception) -> JSONResponse:
+    if not database_unreachable(exc):
+        raise exc
+    logger.warning("database unavailable: %s", exc.__class__.__name__)
+    unavailable = DatabaseUnavailable()
+    return envelope_response(
+        unavailable.status_code, unavailable.code, unavailable.msg, None, unavailable.headers
+    )
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     """Body fields bare (`items.0.quantity`), parameters by location (`query.limit`)."""
     if loc and loc[0] == "body":
@@ -201,7 +231,14 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    """422 for input that does not match the contract; 400 for a body that is not JSON at all
+    (or a JSON the service refuses to guess at: a duplicate key, NaN, a NUL)."""
     assert isinstance(exc, RequestValidationError)
+    malformed = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+    if malformed:
+        reason = str((malformed[0].get("ctx") or {}).get("error") or "Malformed JSON")
+        error = {"field": "body", "message": reason, "type": "json_invalid"}
+        return envelope_response(400, Code.BAD_REQUEST, "Malformed JSON", {"errors": [error]})
     errors = [
         {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", ""), "type": e["type"]}
         for e in exc.errors()
@@ -242,3 +279,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ShopError, _shop_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # PostgreSQL down or restarting: 503 with Retry-After, not a 500 (see DatabaseUnavailable).
+    for unreachable in (DBAPIError, PoolTimeout, ConnectionError, TimeoutError):
+        app.add_exception_handler(unreachable, _database_error)

@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import Base, UTCDateTime, utcnow
+from app.core.db import Base, Int64, UTCDateTime, utcnow
 from app.orders.contract_fields import OrderContractFields
 from app.orders.item_contract_fields import OrderItemContractFields
 from app.orders.state import OrderStatus
@@ -30,8 +30,10 @@ class Order(OrderContractFields, Base):
 
     __tablename__ = "orders"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        Int64, ForeignKey("users.id", ondelete="SET NULL")
+    )
     status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING_PAYMENT)
     total_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -69,9 +71,9 @@ class OrderItem(OrderItemContractFields, Base):
 
     __tablename__ = "order_items"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
+    order_id: Mapped[int] = mapped_column(Int64, ForeignKey("orders.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(Int64, ForeignKey("products.id"))
     sku: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
@@ -96,8 +98,8 @@ class IdempotencyRecord(Base):
 
     __tablename__ = "idempotency_keys"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Int64, ForeignKey("users.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)

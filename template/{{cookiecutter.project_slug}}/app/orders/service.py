@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 PaymentOutcome = Literal["paid", "already_paid", "paid_after_cancel"]
 OrderSource = Literal["api", "shopify"]
 FOR_SALE = "active"
+# Amounts, ids and offsets are BIGINT: nothing larger reaches SQL.
+MAX_AMOUNT = 2**63 - 1
 EXPIRY_BATCH = 200
 
 
@@ -179,6 +181,8 @@ class OrderService:
         if source is not None:
             filters.append(Order.source == source)
         total = await self.session.scalar(select(func.count(Order.id)).where(*filters))
+        if (page - 1) * limit > MAX_AMOUNT:
+            return [], total or 0  # past the end, and past what SQL's OFFSET takes
         rows = await self.session.scalars(
             _with_items()
             .where(*filters)
@@ -247,6 +251,9 @@ class OrderService:
                 currency = product.currency
                 priced.append((line, product))
             seen.add(line.product_id)
+        if not errors and sum(p.price_cents * line.quantity for line, p in priced) > MAX_AMOUNT:
+            message = "The order's total is larger than an amount can be."
+            errors.append(_problem("items", message, "total_too_large"))
         if errors:
             raise UnorderableItems(errors)
         return priced

@@ -44,10 +44,9 @@ class IllegalTransition(ShopError):
     status_code, code, msg = 409, Code.ILLEGAL_TRANSITION, "Illegal state transition"
 
     def __init__(self, current: str, target: str) -> None:
-        super().__init__(
-            f"Order is {current} and cannot become {target}",
-            data={"status": current, "target": target},
-        )
+        message = f"Order is {current} and cannot become {target}"
+        error = {"field": "status", "message": message, "type": "illegal_transition"}
+        super().__init__(message, data={"errors": [error]})
         self.current = current
         self.target = target
 

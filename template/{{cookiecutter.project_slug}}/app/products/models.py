@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, UTCDateTime, utcnow
+from app.core.db import Base, Int64, UTCDateTime, utcnow
 from app.products.contract_fields import ProductContractFields
 
 LIVE = text("deleted_at IS NULL")
@@ -16,13 +16,13 @@ class Product(ProductContractFields, Base):
 
     __tablename__ = "products"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     sku: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     price_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    stock: Mapped[int] = mapped_column(default=0)
+    stock: Mapped[int] = mapped_column(Int64, default=0)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     category: Mapped[str | None] = mapped_column(String(100))
     images: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -21,6 +21,8 @@ from app.products.cache import ProductCache
 from app.products.models import Product
 
 PUBLIC_STATUS = "active"
+# A page past this offset is past the end of any table, and past what SQL's OFFSET takes.
+MAX_OFFSET = 2**63 - 1
 _SORTS: Mapping[str, tuple[ColumnElement[Any], ...]] = {
     "created_at": (Product.created_at.asc(), Product.id.asc()),
     "-created_at": (Product.created_at.desc(), Product.id.desc()),
@@ -87,8 +89,11 @@ class ProductService:
         query = self._filtered(params, include_hidden=include_hidden)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
         order = _SORTS.get(getattr(params, "sort", None) or "-created_at", _SORTS["-created_at"])
-        rows = await self.session.scalars(
-            query.order_by(*order).offset((params.page - 1) * params.limit).limit(params.limit)
+        offset = (params.page - 1) * params.limit
+        rows = (
+            await self.session.scalars(query.order_by(*order).offset(offset).limit(params.limit))
+            if offset <= MAX_OFFSET
+            else ()
         )
         page = ops.ListProductsData(
             items=[ops.GetProductData.model_validate(row, from_attributes=True) for row in rows],

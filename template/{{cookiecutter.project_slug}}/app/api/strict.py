@@ -1,0 +1,181 @@
+"""Requests read strictly: JSON as RFC 8259 has it, bodies as the contract's schema has them,
+and no NUL character anywhere.
+
+Python's `json.loads` keeps the last of two equal keys and takes `NaN` and `Infinity`: a body
+that means one thing to a proxy or a signature check and another here. PostgreSQL cannot store
+a NUL in text, so a NUL that reached SQL would be a 500. So a body with a duplicate key, a
+non-finite number or a NUL is malformed (400, 40001), and a NUL in a parameter is invalid
+(422, 42201), before the handler runs.
+
+The generated models cannot say everything a JSON Schema says (a property that may be left
+out but not sent as null, say), so a JSON body is first checked against the contract's own
+schema for it (OpenAPI 3.1, whose schemas are JSON Schema); what fails is a 422 naming the
+field. Operations that check a signature over the raw body are left to do that first.
+"""
+
+import json
+from collections.abc import Callable, Coroutine, Mapping
+from functools import lru_cache
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from jsonschema import Draft202012Validator
+
+from app.api.contract import read_contract
+
+# Set on the routes of operations that read their raw body to check a signature first.
+RAW_BODY_MARK = "x-shopgen-raw-body"
+
+NUL = "\x00"
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"Duplicate key {key!r}")
+        found[key] = value
+    return found
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(NUL in key or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def loads(body: bytes) -> Any:
+    """`json.loads`, refusing what RFC 8259 leaves undefined; `json.JSONDecodeError` (which
+    FastAPI turns into a `json_invalid` error) for anything malformed."""
+    document = body.decode("utf-8", "replace")
+    try:
+        value = json.loads(body, object_pairs_hook=_unique_keys, parse_constant=_not_a_number)
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:  # a duplicate key, NaN, or bytes that are not UTF-8
+        raise json.JSONDecodeError(str(error), document, 0) from None
+    if _has_nul(value):
+        raise json.JSONDecodeError("NUL character in a string", document, 0)
+    return value
+
+
+@lru_cache(maxsize=1)
+def _contract() -> Mapping[str, Any]:
+    document: Mapping[str, Any] = json.loads(read_contract())
+    return document
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def body_validator(path: str, method: str) -> Draft202012Validator | None:
+    """A validator of the operation's JSON request body against the contract, if it has one."""
+    document = _contract()
+    if not str(document.get("openapi", "")).startswith("3.1"):
+        return None  # 3.0 schemas (`nullable`) are not JSON Schema
+    pointer = f"#/paths/{_escape(path)}/{method.lower()}/requestBody"
+    node: Any = document.get("paths", {}).get(path, {}).get(method.lower(), {}).get("requestBody")
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        pointer = node["$ref"]
+        node = document
+        for part in pointer.removeprefix("#/").split("/"):
+            node = node.get(part.replace("~1", "/").replace("~0", "~"), {})
+    content = node.get("content", {}) if isinstance(node, Mapping) else {}
+    for media in content:
+        base = media.split(";", 1)[0].strip().lower()
+        if (base == "application/json" or base.endswith("+json")) and "schema" in content[media]:
+            # The contract is the root, so its `#/components/...` refs resolve; its other
+            # members are keywords JSON Schema ignores.
+            root = {**document, "$ref": f"{pointer}/content/{_escape(media)}/schema"}
+            return Draft202012Validator(root)
+    return None
+
+
+def _contract_errors(validator: Draft202012Validator, body: Any) -> list[dict[str, Any]]:
+    found = []
+    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.path))):
+        loc: tuple[Any, ...] = ("body", *error.absolute_path)
+        kind = str(error.validator)
+        if kind == "required" and isinstance(error.instance, Mapping):
+            # Name the missing property itself, as a field error should.
+            missing = [name for name in error.validator_value if name not in error.instance]
+            named = [name for name in missing if repr(name) in error.message]
+            loc, kind = (*loc, *named[:1]), "missing"
+        found.append({"type": kind, "loc": loc, "msg": error.message, "input": error.instance})
+    return found
+
+
+class StrictRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = loads(await self.body())
+        return self._json
+
+
+def _nul_errors(request: Request) -> list[dict[str, Any]]:
+    places = (("query", request.query_params.multi_items()), ("path", request.path_params.items()))
+    return [
+        {
+            "type": "string_nul",
+            "loc": (where, name),
+            "msg": "NUL characters are not allowed",
+            "input": value,
+        }
+        for where, items in places
+        for name, value in items
+        if NUL in name or NUL in str(value)
+    ]
+
+
+def _is_json(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class ContractRoute(APIRoute):
+    """The route class of every contract operation: strict JSON, bodies checked against the
+    contract, no NUL in parameters."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+        validator = None
+        if not (self.openapi_extra or {}).get(RAW_BODY_MARK):
+            methods = self.methods or set()
+            validator = next(
+                (v for method in methods if (v := body_validator(self.path, method))), None
+            )
+
+        async def handle_strictly(request: Request) -> Response:
+            errors = _nul_errors(request)
+            if errors:
+                raise RequestValidationError(errors)
+            strict = StrictRequest(request.scope, request.receive)
+            if validator is not None and _is_json(request) and await strict.body():
+                try:
+                    body = await strict.json()
+                except json.JSONDecodeError as error:
+                    malformed = {
+                        "type": "json_invalid",
+                        "loc": ("body", error.pos),
+                        "msg": "JSON decode error",
+                        "input": {},
+                        "ctx": {"error": error.msg},
+                    }
+                    raise RequestValidationError([malformed]) from None
+                errors = _contract_errors(validator, body)
+                if errors:
+                    raise RequestValidationError(errors)
+            return await handle(strict)
+
+        return handle_strictly

@@ -1,0 +1,131 @@
+"""Input is read as the contract says: JSON as written, integers as integers, values within
+what their format and the database can hold, no NUL characters."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from tests import payloads
+from tests.markers import requires
+
+Headers = dict[str, str]
+BIG = 2**63
+JSON = {"Content-Type": "application/json"}
+
+
+@requires("createProduct")
+async def test_malformed_json_and_duplicate_keys_are_400(
+    client: httpx.AsyncClient, admin_headers: Headers
+) -> None:
+    bodies = {
+        b"{not json": "Expecting property name enclosed in double quotes",
+        b'{"sku": "A-1", "sku": "B-2"}': "Duplicate key 'sku'",
+        b'{"price_cents": NaN}': "NaN is not a JSON number",
+        b'{"sku": "A\\u0000"}': "NUL character in a string",
+        b'{"sku": "truncated': "Unterminated string starting at",
+    }
+    for body, reason in bodies.items():
+        response = await client.post(
+            "/api/v1/products", content=body, headers={**admin_headers, **JSON}
+        )
+        assert response.status_code == 400, body
+        answer = response.json()
+        assert answer["code"] == 40001, body
+        assert answer["msg"] == "Malformed JSON"
+        assert answer["data"]["errors"][0]["message"].startswith(reason), body
+
+
+@requires("createOrder")
+async def test_integers_are_integers(
+    client: httpx.AsyncClient, customer_headers: Headers, make_product: Callable[..., Any]
+) -> None:
+    product = await make_product(stock=10)
+    for quantity in (True, "1", 1.0, 1.5):
+        body = {"items": [{"product_id": product["id"], "quantity": quantity}]}
+        response = await client.post(
+            "/api/v1/orders",
+            json={**body, **payloads.CREATE_ORDER},
+            headers={**customer_headers, "Idempotency-Key": f"strict-{quantity!r}"},
+        )
+        assert response.status_code == 422, quantity
+        assert response.json()["data"]["errors"][0]["field"] == "items.0.quantity"
+
+
+@requires("getProduct", "listProducts", "createProduct", "createOrder")
+async def test_values_past_int64_are_422_not_a_database_error(
+    client: httpx.AsyncClient,
+    admin_headers: Headers,
+    customer_headers: Headers,
+    make_product: Callable[..., Any],
+) -> None:
+    product = await make_product(stock=10)
+    assert (await client.get(f"/api/v1/products/{BIG}")).status_code == 422
+    assert (await client.get(f"/api/v1/products/{BIG - 1}")).status_code == 404
+    listed = await client.get("/api/v1/products", params={"min_price_cents": BIG})
+    assert listed.status_code == 422
+    assert listed.json()["data"]["errors"][0]["field"] == "query.min_price_cents"
+    body = {"sku": "BIG-1", "title": "Big", "price_cents": BIG, "currency": "CNY"}
+    created = await client.post(
+        "/api/v1/products", json={**body, **payloads.CREATE_PRODUCT}, headers=admin_headers
+    )
+    assert created.status_code == 422
+    order = {"items": [{"product_id": BIG, "quantity": 1}], **payloads.CREATE_ORDER}
+    placed = await client.post(
+        "/api/v1/orders", json=order, headers={**customer_headers, "Idempotency-Key": "big-id-1"}
+    )
+    assert placed.status_code == 422
+    assert product["id"] < BIG
+
+
+@requires("createProduct", "createOrder")
+async def test_an_order_total_past_int64_is_422(
+    client: httpx.AsyncClient, customer_headers: Headers, make_product: Callable[..., Any]
+) -> None:
+    product = await make_product(price_cents=2**62, stock=10)
+    order = {"items": [{"product_id": product["id"], "quantity": 2}], **payloads.CREATE_ORDER}
+    placed = await client.post(
+        "/api/v1/orders",
+        json=order,
+        headers={**customer_headers, "Idempotency-Key": "huge-total-1"},
+    )
+    assert placed.status_code == 422
+    assert placed.json()["data"]["errors"][0]["type"] == "total_too_large"
+
+
+@requires("listProducts")
+async def test_a_page_past_any_offset_is_empty(
+    client: httpx.AsyncClient, make_product: Callable[..., Any]
+) -> None:
+    await make_product()
+    response = await client.get("/api/v1/products", params={"page": 2**62, "limit": 100})
+    assert response.status_code == 200
+    assert response.json()["data"]["items"] == []
+    assert response.json()["data"]["total"] == 1
+
+
+@requires("listProducts")
+async def test_a_nul_in_a_parameter_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/products", params={"q": "tea\x00"})
+    assert response.status_code == 422
+    assert response.json()["data"]["errors"][0]["field"] == "query.q"
+
+
+@requires("createProduct")
+async def test_images_must_be_uris(client: httpx.AsyncClient, admin_headers: Headers) -> None:
+    body = {"sku": "URI-1", "title": "Cup", "price_cents": 100, "currency": "CNY"}
+    for images in ([""], ["not a uri"], ["//no-scheme"]):
+        response = await client.post(
+            "/api/v1/products",
+            json={**body, "images": images, **payloads.CREATE_PRODUCT},
+            headers=admin_headers,
+        )
+        assert response.status_code == 422, images
+    fine = ["https://cdn.example.com/p/1.jpg"]
+    response = await client.post(
+        "/api/v1/products",
+        json={**body, "images": fine, **payloads.CREATE_PRODUCT},
+        headers=admin_headers,
+    )
+    assert response.status_code == 201
+    assert response.json()["data"]["images"] == fine
