@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.api.binding import bind_operations
 from app.api.contract import install_contract
 from app.api.handlers import HANDLERS
-from app.api.operations import OPERATIONS
+from app.api.operations import OPERATIONS, RAW_BODY
 from app.auth.models import User
 from app.auth.service import AuthService, EmailTaken
 from app.core.body_limit import BodyLimit
@@ -104,6 +104,7 @@ def start_shopify_sweeper(app: FastAPI) -> asyncio.Task[None] | None:
             app.state.redis,
             interval=settings.shopify_sweep_interval,
             product_cache=app.state.product_cache,
+            metrics=app.state.metrics,
         ),
         name="shopify-sweeper",
     )
@@ -175,7 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_contract(app, docs=settings.docs_served)
     app.add_middleware(PublicReadCache, cache=app.state.product_cache, operations=OPERATIONS)
     install_metrics(app, settings)
-    bind_operations(app.router, OPERATIONS, HANDLERS, route_dependencies())
+    bind_operations(app.router, OPERATIONS, HANDLERS, route_dependencies(), raw_body=RAW_BODY)
     if settings.cors_origins:
         app.add_middleware(
             EnvelopeCORSMiddleware,

@@ -1,6 +1,7 @@
 """Payments end to end inside the app: createPayment against a fake WeChat Pay, then WeChat
 Pay's notifications, real ones and every kind of bad one, and the mock channel."""
 
+import asyncio
 import base64
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +19,7 @@ from app.auth.models import User
 from app.core.config import Settings
 from app.payments.channels import CHANNELS
 from app.payments.dependencies import get_clock
+from app.payments.service import refunds_due
 from tests.fakes.wechatpay import FakeWechatPay, new_key
 from tests.markers import requires
 from tests.redis_server import fresh_redis_url
@@ -256,3 +258,65 @@ async def test_the_mock_channel_is_off_in_production(
     )
     assert response.status_code == 501
     assert (await order_of(client, buyer, order["id"]))["status"] == "pending_payment"
+
+
+@pytest.mark.usefixtures("wechat_app")
+async def test_concurrent_payments_of_one_order_open_one_prepay_order(
+    client: httpx.AsyncClient,
+    fake: FakeWechatPay,
+    buyer: dict[str, str],
+    place_order: Callable[..., Any],
+) -> None:
+    order = await place_order()
+    body = {"order_id": order["id"], "channel": "wechat"}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/payments", json=body, headers=buyer) for _ in range(4))
+    )
+    assert [a.status_code for a in answers] == [201] * 4
+    assert len({a.json()["data"]["id"] for a in answers}) == 1
+    assert len(fake.orders) == 1
+
+
+@pytest.mark.usefixtures("wechat_app")
+@pytest.mark.skipif("mock" not in CHANNELS, reason="the project has no mock channel")
+async def test_money_taken_for_a_paid_order_is_kept_and_flagged_for_refund(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    fake: FakeWechatPay,
+    buyer: dict[str, str],
+    place_order: Callable[..., Any],
+) -> None:
+    """The order is paid through the mock channel while its WeChat Pay payment is still
+    open; then WeChat Pay says that one was paid too. Nothing may stay pending."""
+    order = await place_order()
+    wechat = await pay(client, buyer, order["id"])
+    mock = await client.post(
+        "/api/v1/payments", json={"order_id": order["id"], "channel": "mock"}, headers=buyer
+    )
+    assert mock.status_code == 201
+    assert (await order_of(client, buyer, order["id"]))["status"] == "paid"
+    headers, body = fake.notification(
+        fake.transaction(wechat["out_trade_no"], order["total_cents"])
+    )
+    assert (await client.post(NOTIFY, content=body, headers=headers)).status_code == 204
+    late = (await client.get(f"/api/v1/payments/{wechat['id']}", headers=buyer)).json()["data"]
+    assert late["status"] == "succeeded"
+    assert late["transaction_id"] is not None
+    async with app.state.sessionmaker() as session:
+        due = await refunds_due(session)
+    assert [(p.id, p.refund_required) for p in due] == [(wechat["id"], True)]
+    metrics = app.state.metrics.registry
+    assert (
+        metrics.get_sample_value(
+            "payments_refund_required_total", {"channel": "wechat", "reason": "paid_twice"}
+        )
+        == 1.0
+    )
+    # The same late notification again is a repeat: no second flag, no second count.
+    assert (await client.post(NOTIFY, content=body, headers=headers)).status_code == 204
+    assert (
+        metrics.get_sample_value(
+            "payments_refund_required_total", {"channel": "wechat", "reason": "paid_twice"}
+        )
+        == 1.0
+    )

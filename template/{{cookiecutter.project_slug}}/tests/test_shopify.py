@@ -446,3 +446,54 @@ async def test_privacy_topics_need_a_valid_signature(
     assert answer.status_code == 401
     async with app.state.sessionmaker() as session:
         assert (await session.scalars(select(ShopifyDelivery))).all() == []
+
+
+async def test_replayed_and_out_of_order_inventory_never_rolls_stock_back(
+    app: FastAPI, client: httpx.AsyncClient, make_product: Callable[..., Any]
+) -> None:
+    product = await make_product(sku="HAT-MERINO-GRY", currency="USD", price_cents=1999, stock=5)
+    variant = {"id": 46728195330227, "sku": "HAT-MERINO-GRY", "inventory_item_id": BIG_ID}
+    mapping = {"id": 8872350015923, "title": "Beanie", "status": "active", "variants": [variant]}
+    assert (await send(client, "products/update", mapping)).status_code == 200
+    older = {"inventory_item_id": BIG_ID, "available": 40, "updated_at": "2025-03-14T10:00:00Z"}
+    newer = {**older, "available": 7, "updated_at": "2025-03-14T11:00:00Z"}
+
+    async def stock() -> int:
+        async with app.state.sessionmaker() as session:
+            stored = await session.get(Product, product["id"])
+            assert stored is not None
+            return stored.stock
+
+    captured, headers = delivery("inventory_levels/update", older)
+    assert (await client.post(HOOK, content=captured, headers=headers)).status_code == 200
+    assert await stock() == 40
+    assert (await send(client, "inventory_levels/update", newer)).status_code == 200
+    assert await stock() == 7
+    # The captured older delivery, validly signed, sent again under fresh ids: a replay.
+    fresh = {
+        **headers,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+    }
+    replay = await client.post(HOOK, content=captured, headers=fresh)
+    assert replay.status_code == 200
+    assert replay.json()["data"] == {"received": True, "duplicate": True}
+    assert await stock() == 7
+    # An older level that is not a byte-for-byte replay arrives late: acknowledged, ignored.
+    late = {**older, "available": 39, "location_id": 655441491}
+    assert (await send(client, "inventory_levels/update", late)).status_code == 200
+    assert await stock() == 7
+    registry = app.state.metrics.registry
+    ignored = {"source": "shopify", "topic": "inventory_levels/update"}
+    assert (
+        registry.get_sample_value(
+            "webhook_deliveries_ignored_total", {**ignored, "reason": "duplicate"}
+        )
+        == 1.0
+    )
+    assert (
+        registry.get_sample_value(
+            "webhook_deliveries_ignored_total", {**ignored, "reason": "stale"}
+        )
+        == 1.0
+    )

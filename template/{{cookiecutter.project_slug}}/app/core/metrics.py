@@ -42,6 +42,18 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )
+        self.refunds_required = Counter(
+            "payments_refund_required_total",
+            "Payments that took money for an order already closed or paid; refund them.",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.webhooks_ignored = Counter(
+            "webhook_deliveries_ignored_total",
+            "Webhook deliveries acknowledged but not applied: replayed, or older than stored.",
+            ["source", "topic", "reason"],
+            registry=self.registry,
+        )
 
 
 class MetricsMiddleware:

@@ -7,23 +7,31 @@ same key and body → the recorded answer again; another body → 422 (42202); s
 409 (40903). A 5xx drops the row, so a retry runs afresh.
 """
 
+import asyncio
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.core.db import utcnow
 from app.core.errors import Code, ShopError
 from app.orders.models import IdempotencyRecord
 
+logger = logging.getLogger(__name__)
+
 # A row still without an answer after this long belongs to a request that died (a crash
 # before its transaction committed): the key may be claimed again.
 ABANDONED_AFTER = timedelta(seconds=60)
+# A claim that could not be released (the database was down) is retried this often, this long.
+RELEASE_RETRY_SECONDS = 1.0
+RELEASE_RETRY_FOR = timedelta(minutes=10)
+_pending_releases: set[asyncio.Task[None]] = set()
 
 
 class IdempotencyInProgress(ShopError):
@@ -116,10 +124,18 @@ class IdempotencyKeys:
         await self.session.commit()
 
     async def drop(self, claim: Claim) -> None:
-        await self.session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id)
-        )
-        await self.session.commit()
+        """Release the claim of an attempt that failed, so a retry runs at once. When the
+        database cannot be reached now (the likely reason the attempt failed), keep trying
+        in the background rather than leave the key "in progress"."""
+        try:
+            await _delete(self.session, claim)
+        except (DBAPIError, ConnectionError, TimeoutError) as error:
+            logger.warning("idempotency claim %s not released yet: %r", claim.record_id, error)
+            bind = self.session.bind
+            if isinstance(bind, AsyncEngine):
+                task = asyncio.create_task(_release_later(bind, claim))
+                _pending_releases.add(task)
+                task.add_done_callback(_pending_releases.discard)
 
     async def purge_expired(self) -> int:
         result = await self.session.execute(
@@ -127,3 +143,21 @@ class IdempotencyKeys:
         )
         await self.session.commit()
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def _delete(session: AsyncSession, claim: Claim) -> None:
+    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim.record_id))
+    await session.commit()
+
+
+async def _release_later(engine: AsyncEngine, claim: Claim) -> None:
+    deadline = utcnow() + RELEASE_RETRY_FOR
+    while utcnow() < deadline:
+        await asyncio.sleep(RELEASE_RETRY_SECONDS)
+        try:
+            async with AsyncSession(engine) as session:
+                await _delete(session, claim)
+        except (DBAPIError, ConnectionError, TimeoutError):
+            continue
+        logger.info("idempotency claim %s released", claim.record_id)
+        return

@@ -70,6 +70,7 @@ def get_payment_service(
         wechat=wechat,
         mock_enabled=settings.mock_payments_enabled,
         redis=request.app.state.redis,
+        metrics=request.app.state.metrics,
     )
 
 

@@ -12,6 +12,7 @@ from app.api import operations as ops
 from app.api.binding import Handler
 from app.auth.dependencies import CurrentUser
 from app.core.envelope import Envelope, ok
+from app.core.errors import NotImplementedYet
 from app.core.ratelimit import RateLimitsDep
 from app.orders.service import OrderService
 from app.payments import contract_fields
@@ -62,7 +63,7 @@ async def create_payment(
 ) -> Envelope[ops.CreatePaymentData]:
     await limits.hit("checkout", "account", f"user:{user.id}")
     opened = await payments.open(user, body.order_id, body.channel.root, body.model_dump())
-    if opened.payment.channel == "mock":
+    if opened.payment.channel == "mock" and opened.new:
         background.add_task(deliver_mock_notification, request.app, opened.payment, clock)
     return ok(_public(opened.payment, opened.wechat_params))
 
@@ -108,11 +109,11 @@ async def receive_wechat_pay_notification(
     Success is an empty 204; failures use WeChat Pay's `{"code": "FAIL", ...}` shape.
 
     The headers are optional at the route, so a missing one is this handler's 401."""
-    body = await request.body()
     config = wechat_pay_config(request.app)
+    if config is None:
+        raise NotImplementedYet("WeChat Pay is not configured on this server")
+    body = await request.body()
     try:
-        if config is None:
-            raise NotificationRejected(500, "WeChat Pay is not configured on this server")
         transaction = config.open_transaction(_signed_headers(params), body, clock())
         outcome = await payments.settle(transaction, "wechat")
     except NotificationRejected as rejected:
@@ -132,7 +133,13 @@ async def deliver_mock_notification(app: FastAPI, payment: Payment, clock: Clock
     async with app.state.sessionmaker() as session:
         orders = OrderService(session, app.state.stock)
         payments = PaymentService(
-            session, orders, clock=clock, wechat=None, mock_enabled=True, redis=app.state.redis
+            session,
+            orders,
+            clock=clock,
+            wechat=None,
+            mock_enabled=True,
+            redis=app.state.redis,
+            metrics=app.state.metrics,
         )
         try:
             await payments.settle(open_mock_notification(secret, body, signature), "mock")

@@ -1,15 +1,18 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, UTCDateTime, utcnow
+from app.core.db import Base, Int64, UTCDateTime, utcnow
 from app.payments.contract_fields import PaymentContractFields
+
+OPEN = text("status = 'pending'")
 
 
 class Payment(PaymentContractFields, Base):
-    """One attempt to pay an order through one channel. The fields the contract adds come
-    from the generated `PaymentContractFields`.
+    """One attempt to pay an order through one channel; at most one is open (`pending`)
+    per order and channel at a time. The fields the contract adds come from the generated
+    `PaymentContractFields`.
 
     `out_trade_no` is what WeChat Pay knows the attempt by. A pending WeChat payment keeps
     its `prepay_id`, so asking again re-signs the same prepay order instead of opening a
@@ -18,8 +21,8 @@ class Payment(PaymentContractFields, Base):
 
     __tablename__ = "payments"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
+    order_id: Mapped[int] = mapped_column(Int64, ForeignKey("orders.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -35,4 +38,12 @@ class Payment(PaymentContractFields, Base):
     __table_args__ = (
         CheckConstraint("amount_cents >= 0", name="amount_non_negative"),
         Index("ix_payments_order_id", "order_id", "status"),
+        Index(
+            "uq_payments_open",
+            "order_id",
+            "channel",
+            unique=True,
+            sqlite_where=OPEN,
+            postgresql_where=OPEN,
+        ),
     )

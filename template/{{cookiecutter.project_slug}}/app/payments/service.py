@@ -10,16 +10,18 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
 from app.core.errors import BadRequest, NotFound, NotImplementedYet
 from app.core.locks import RedisLock
+from app.core.metrics import Metrics
 from app.orders.models import Order
 from app.orders.service import OrderService, PaymentOutcome
 from app.orders.state import IllegalTransition, OrderStatus
@@ -31,12 +33,14 @@ from app.payments.wechat import Clock, NotificationRejected, Transaction, Wechat
 logger = logging.getLogger(__name__)
 
 SETTLE_LOCK_MS = 10_000
+SettleOutcome = PaymentOutcome | Literal["paid_twice"]
 
 
 @dataclass(frozen=True, slots=True)
 class Opened:
     payment: Payment
     wechat_params: dict[str, str] | None
+    new: bool = True
 
 
 class PaymentService:
@@ -49,6 +53,7 @@ class PaymentService:
         wechat: WechatPayClient | None,
         mock_enabled: bool,
         redis: Redis | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.session = session
         self._orders = orders
@@ -56,13 +61,17 @@ class PaymentService:
         self._wechat = wechat
         self._mock_enabled = mock_enabled
         self._redis = redis
+        self._metrics = metrics
 
     # -- opening ----------------------------------------------------------------------------
 
     async def open(
         self, user: User, order_id: int, channel: str, fields: Mapping[str, Any] | None = None
     ) -> Opened:
-        """`fields` is the request body: the contract's own fields are taken from it."""
+        """The order's open payment on this channel, or a new one: one open payment per order
+        and channel (a unique index holds it), so a repeated or concurrent createPayment can
+        never make the customer pay twice. A new one opens only once the last one failed.
+        `fields` is the request body: the contract's own fields are taken from it."""
         self._check_channel(channel)
         values = contract_fields.column_values(fields or {})
         order = await self.session.get(Order, order_id)
@@ -71,10 +80,34 @@ class PaymentService:
         if order.status != OrderStatus.PENDING_PAYMENT:
             raise IllegalTransition(order.status, OrderStatus.PAID)
         if channel == "wechat":
-            return await self._open_wechat(user, order, values)
-        payment = await self._new_payment(order, channel, values)
-        await self.session.commit()
+            self._check_wechat_payer(user, order)
+        existing = await self._open_payment(order.id, channel)
+        if existing is not None:
+            return Opened(existing, self.request_payment(existing), new=False)
+        try:
+            payment = await self._new_payment(order, channel, values)
+            await self.session.commit()
+        except IntegrityError:
+            await self.session.rollback()  # another request opened it a moment ago
+            existing = await self._open_payment(order_id, channel)
+            if existing is None:
+                raise
+            return Opened(existing, self.request_payment(existing), new=False)
+        if channel == "wechat":
+            return await self._prepay(user, order, payment)
         return Opened(payment, None)
+
+    async def _open_payment(self, order_id: int, channel: str) -> Payment | None:
+        found: Payment | None = await self.session.scalar(
+            select(Payment)
+            .where(
+                Payment.order_id == order_id,
+                Payment.channel == channel,
+                Payment.status == "pending",
+            )
+            .execution_options(populate_existing=True)
+        )
+        return found
 
     def _check_channel(self, channel: str) -> None:
         if channel not in CHANNELS:
@@ -84,25 +117,14 @@ class PaymentService:
         if channel == "wechat" and self._wechat is None:
             raise NotImplementedYet("WeChat Pay is not configured on this server")
 
-    async def _open_wechat(self, user: User, order: Order, values: dict[str, Any]) -> Opened:
-        assert self._wechat is not None
+    def _check_wechat_payer(self, user: User, order: Order) -> None:
         if order.currency != "CNY":
             raise BadRequest("WeChat Pay charges CNY only")
         if not user.wechat_openid:
             raise BadRequest("Log in through WeChat first: WeChat Pay needs the payer's openid")
-        reusable = await self.session.scalar(
-            select(Payment).where(
-                Payment.order_id == order.id,
-                Payment.channel == "wechat",
-                Payment.status == "pending",
-                Payment.prepay_id.is_not(None),
-                Payment.amount_cents == order.total_cents,
-            )
-        )
-        if reusable is not None:
-            return Opened(reusable, self.request_payment(reusable))
-        payment = await self._new_payment(order, "wechat", values)
-        await self.session.commit()
+
+    async def _prepay(self, user: User, order: Order, payment: Payment) -> Opened:
+        assert self._wechat is not None and user.wechat_openid is not None
         try:
             prepay_id = await self._wechat.prepay(
                 out_trade_no=payment.out_trade_no,
@@ -158,12 +180,13 @@ class PaymentService:
 
     # -- settling ---------------------------------------------------------------------------
 
-    async def settle(self, transaction: Transaction, channel: str) -> PaymentOutcome:
+    async def settle(self, transaction: Transaction, channel: str) -> SettleOutcome:
         """Mark the order paid for a verified, successful transaction, exactly once.
 
         Raises `NotificationRejected` (nothing changed) when the transaction does not match
-        the payment we opened. Returns the order outcome: `paid`, `already_paid` or
-        `paid_after_cancel`.
+        the payment we opened. Returns the outcome: `paid`, `already_paid` (a repeat),
+        `paid_after_cancel` or `paid_twice` (another payment paid the order first); the last
+        two leave the payment `succeeded` with `refund_required`, for `refunds_due`.
         """
         if transaction.trade_state != "SUCCESS":
             raise NotificationRejected(400, f"trade_state {transaction.trade_state}")
@@ -183,7 +206,7 @@ class PaymentService:
             paid_at = transaction.success_time or self._clock()
             # Written in the transaction mark_paid commits: the payment and the order move
             # together, and only the first notification finds the payment not succeeded.
-            await self.session.execute(
+            settled = await self.session.execute(
                 update(Payment)
                 .where(Payment.id == payment.id, Payment.status != "succeeded")
                 .values(
@@ -193,19 +216,33 @@ class PaymentService:
                     updated_at=self._clock(),
                 )
             )
-            outcome = await self._orders.mark_paid(
+            if getattr(settled, "rowcount", 0) != 1:
+                await self.session.rollback()
+                return "already_paid"  # this payment was settled before: a repeat
+            outcome: SettleOutcome = await self._orders.mark_paid(
                 payment.order_id, transaction_id=transaction.transaction_id, paid_at=paid_at
             )
-            if outcome == "paid_after_cancel":
+            if outcome == "already_paid":
+                paid_by = await self.session.scalar(
+                    select(Order.transaction_id).where(Order.id == payment.order_id)
+                )
+                if paid_by != transaction.transaction_id:
+                    outcome = "paid_twice"
+            if outcome in ("paid_after_cancel", "paid_twice"):
                 await self.session.execute(
                     update(Payment).where(Payment.id == payment.id).values(refund_required=True)
                 )
-                await self.session.commit()
+                if self._metrics is not None:
+                    self._metrics.refunds_required.labels(channel, outcome).inc()
                 logger.warning(
-                    "payment %s arrived after order %s was closed; refund it",
+                    "payment %s took money for order %s, which is %s; refund it",
                     payment.out_trade_no,
                     payment.order_id,
+                    "closed" if outcome == "paid_after_cancel" else "paid by another payment",
                 )
+            # The payment's own row is settled whatever the order's state: nothing stays
+            # pending once the channel says the money was taken.
+            await self.session.commit()
         return outcome
 
     @asynccontextmanager
@@ -271,3 +308,14 @@ def open_mock_notification(secret: bytes, body: bytes, signature: str | None) ->
         )
     except (ValueError, KeyError, TypeError):
         raise NotificationRejected(400, "malformed mock notification") from None
+
+
+async def refunds_due(session: AsyncSession) -> list[Payment]:
+    """Payments that took money the shop must give back: succeeded for an order that was
+    closed first, or that another payment had paid already. Oldest first."""
+    rows = await session.scalars(
+        select(Payment)
+        .where(Payment.refund_required.is_(True), Payment.status == "succeeded")
+        .order_by(Payment.paid_at, Payment.id)
+    )
+    return list(rows)

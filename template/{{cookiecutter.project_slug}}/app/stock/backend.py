@@ -13,7 +13,9 @@ it. A `StockBackend` decides what runs *before* that transaction:
 `create_app()` picks one; services never ask which.
 """
 
+import asyncio
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -22,9 +24,12 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
 
 from app.core.errors import Code, ShopError, Unavailable
 from app.core.locks import try_lock
+from app.orders.models import Order
+from app.orders.state import HOLDS_STOCK
 from app.products.models import Product
 
 logger = logging.getLogger(__name__)
@@ -32,6 +37,9 @@ logger = logging.getLogger(__name__)
 RedisDownPolicy = Literal["fail_closed", "database"]
 RETRY_AFTER_SECONDS = 2
 WARM_LOCK_TTL_MS = 30_000
+# Set once Redis holds every count and reservation; gone after Redis restarts empty.
+EPOCH_KEY = "stock:epoch"
+EPOCH_WAIT_SECONDS = 2.0
 
 # KEYS: stock:{id}, resv:{id}:<reservation>. ARGV: quantity, reservation TTL in seconds.
 # -1: no stock key (warm it from the database, try again); 2: this reservation exists, nothing
@@ -199,6 +207,7 @@ class RedisStockBackend:
     async def reserve(self, reservation: str, lines: Sequence[StockLine]) -> None:
         held: list[StockLine] = []
         try:
+            await self._ensure_epoch()
             # One product at a time, in id order: each script stays in one Cluster slot.
             for line in sorted(lines, key=lambda line: line.product_id):
                 if not await self._reserve_line(reservation, line):
@@ -272,11 +281,49 @@ class RedisStockBackend:
 
     async def warm(self) -> int:
         """Copy every count Redis lacks from the database (`SET NX`: a count already there,
-        perhaps moved by an order, stays), under a lock so workers do not all do it."""
+        perhaps moved by an order, stays) and every reservation of an unpaid order, then mark
+        the epoch; under a lock so workers do not all do it. Returns the counts written."""
         async with try_lock(self._redis, "stock:warm", WARM_LOCK_TTL_MS) as locked:
             if not locked:
                 return 0
-            return await self._warm_products(None)
+            warmed = await self._warm_products(None)
+            await self._restore_reservations()
+            await self._redis.set(EPOCH_KEY, uuid.uuid4().hex)
+            return warmed
+
+    async def _ensure_epoch(self) -> None:
+        """Redis restarted empty (or was flushed) since the counts were loaded: the
+        reservations of unpaid orders went with it, so their cancellations would give nothing
+        back and the counts would stay too low. Seen on first use, and everything is loaded
+        again before this reservation goes on."""
+        if await self._redis.exists(EPOCH_KEY):
+            return
+        logger.warning("Redis has no stock epoch (restarted empty?); reloading counts")
+        if await self.warm():
+            return
+        deadline = asyncio.get_running_loop().time() + EPOCH_WAIT_SECONDS
+        while not await self._redis.exists(EPOCH_KEY):  # another worker is reloading
+            if asyncio.get_running_loop().time() > deadline:
+                raise StockUnavailable()
+            await asyncio.sleep(0.05)
+
+    async def _restore_reservations(self) -> None:
+        async with self._sessionmaker() as session:
+            orders = await session.scalars(
+                select(Order)
+                .options(selectinload(Order.items))
+                .where(Order.status.in_(list(HOLDS_STOCK)), Order.reservation.is_not(None))
+            )
+            holds = [
+                (reservation_key(item.product_id, order.reservation), item.quantity)
+                for order in orders
+                if order.reservation
+                for item in order.items
+            ]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, quantity in holds:
+                pipe.set(key, quantity, ex=self._ttl, nx=True)
+            await pipe.execute()
 
     async def reconcile(self) -> int:
         """Fix counts that differ from the database the same way on two runs in a row.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from fastapi import BackgroundTasks, Request
@@ -75,6 +76,7 @@ async def receive_shopify_webhook(
     except ValueError:
         triggered_at = None
     delivery = ShopifyDelivery(
+        body_sha256=hashlib.sha256(body).hexdigest(),
         shop=shop[:255],
         topic=topic[:64],
         dedup_key=(event_id or webhook_id)[:64],
@@ -85,7 +87,10 @@ async def receive_shopify_webhook(
         body=body.decode("utf-8", errors="replace"),
     )
     if not await service.store(session, delivery):
-        logger.info("Shopify delivery %s (%s) is a duplicate", webhook_id, topic)
+        logger.info(
+            "Shopify delivery %s (%s) is a duplicate or a replay; ignored", webhook_id, topic
+        )
+        request.app.state.metrics.webhooks_ignored.labels("shopify", topic[:64], "duplicate").inc()
         return ok(_receipt(delivery, duplicate=True))
     app = request.app
     background.add_task(
@@ -94,6 +99,7 @@ async def receive_shopify_webhook(
         app.state.stock,
         delivery.id,
         product_cache=app.state.product_cache,
+        metrics=app.state.metrics,
     )
     return ok(_receipt(delivery, duplicate=False))
 

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.locks import try_lock
+from app.core.metrics import Metrics
 from app.products.cache import ProductCache
 from app.stock.backend import StockBackend
 from app.webhooks import service
@@ -26,6 +27,7 @@ async def run_forever(
     *,
     interval: float,
     product_cache: ProductCache | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
     """Sweep every `interval` seconds until cancelled. The first sweep waits one interval:
     a delivery that just arrived is still being processed by its own background task."""
@@ -34,12 +36,16 @@ async def run_forever(
         await asyncio.sleep(interval)
         try:
             if redis is None:
-                done = await service.sweep(sessionmaker, stock, product_cache=product_cache)
+                done = await service.sweep(
+                    sessionmaker, stock, product_cache=product_cache, metrics=metrics
+                )
             else:
                 async with try_lock(redis, "webhooks:sweep", lock_ms) as locked:
                     if not locked:
                         continue
-                    done = await service.sweep(sessionmaker, stock, product_cache=product_cache)
+                    done = await service.sweep(
+                        sessionmaker, stock, product_cache=product_cache, metrics=metrics
+                    )
         except Exception:
             logger.exception("Shopify sweep failed; trying again in %s s", interval)
             continue

@@ -3,7 +3,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.db import Base, UTCDateTime, utcnow
+from app.core.db import Base, Int64, UTCDateTime, utcnow
 from app.webhooks.contract_fields import ShopifyDeliveryContractFields
 
 
@@ -11,14 +11,15 @@ class ShopifyDelivery(ShopifyDeliveryContractFields, Base):
     """One Shopify event, stored before it is answered and processed after.
 
     `dedup_key` is the event id (the same on every retry) or, for deliveries without one,
-    the webhook id. `status` runs pending → processing → done, or back to pending with
-    `last_error` for the sweeper to retry; `failed` after too many attempts. The fields the
-    contract adds to the receipt come from the generated `ShopifyDeliveryContractFields`.
+    the webhook id; `body_sha256` catches a signed body sent again under new ids (a replay).
+    `status` runs pending → processing → done, or back to pending with `last_error` for the
+    sweeper to retry; `failed` after too many attempts. The fields the contract adds to the
+    receipt come from the generated `ShopifyDeliveryContractFields`.
     """
 
     __tablename__ = "shopify_deliveries"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(Int64, primary_key=True)
     shop: Mapped[str] = mapped_column(String(255))
     topic: Mapped[str] = mapped_column(String(64))
     dedup_key: Mapped[str] = mapped_column(String(64))
@@ -27,6 +28,7 @@ class ShopifyDelivery(ShopifyDeliveryContractFields, Base):
     api_version: Mapped[str | None] = mapped_column(String(16))
     triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     body: Mapped[str] = mapped_column(Text)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -36,6 +38,7 @@ class ShopifyDelivery(ShopifyDeliveryContractFields, Base):
 
     __table_args__ = (
         UniqueConstraint("shop", "topic", "dedup_key", name="uq_shopify_deliveries_event"),
+        Index("uq_shopify_deliveries_body", "shop", "topic", "body_sha256", unique=True),
         Index("ix_shopify_deliveries_status", "status", "received_at"),
     )
 
@@ -51,5 +54,9 @@ class ShopifyVariant(Base):
     shopify_product_id: Mapped[int] = mapped_column(BigInteger)
     inventory_item_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     sku: Mapped[str | None] = mapped_column(String(64))
-    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id", ondelete="SET NULL"))
+    product_id: Mapped[int | None] = mapped_column(
+        Int64, ForeignKey("products.id", ondelete="SET NULL")
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The `updated_at` of the last inventory level applied: an older one is stale.
+    inventory_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import utcnow
+from app.core.metrics import Metrics
 from app.orders.models import Order
 from app.orders.service import LineDraft, OrderService
 from app.orders.state import IllegalTransition, OrderStatus
@@ -76,6 +77,7 @@ async def process(
     now: datetime | None = None,
     *,
     product_cache: ProductCache | None = None,
+    metrics: Metrics | None = None,
 ) -> bool:
     """Process one stored delivery if nobody else is; whether it is done now."""
     now = now or utcnow()
@@ -89,7 +91,13 @@ async def process(
     try:
         async with sessionmaker() as session:
             processor = Processor(session, stock, shop, product_cache=product_cache)
-            await processor.handle(topic, shopify.parse(body.encode()))
+            applied = await processor.handle(topic, shopify.parse(body.encode()))
+        if not applied:
+            logger.info(
+                "Shopify delivery %s (%s) is older than what is stored; ignored", delivery_id, topic
+            )
+            if metrics is not None:
+                metrics.webhooks_ignored.labels("shopify", topic, "stale").inc()
     except Exception as error:  # noqa: BLE001 - any failure leaves the row for the sweeper
         logger.warning("Shopify delivery %s (%s) failed: %r", delivery_id, topic, error)
         status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
@@ -112,6 +120,7 @@ async def sweep(
     limit: int = 100,
     *,
     product_cache: ProductCache | None = None,
+    metrics: Metrics | None = None,
 ) -> int:
     """Retry pending deliveries and take over stale claims, oldest first; how many finished."""
     now = now or utcnow()
@@ -131,7 +140,9 @@ async def sweep(
         pending = list(ids)
     done = 0
     for delivery_id in pending:
-        done += await process(sessionmaker, stock, delivery_id, now, product_cache=product_cache)
+        done += await process(
+            sessionmaker, stock, delivery_id, now, product_cache=product_cache, metrics=metrics
+        )
     return done
 
 
@@ -152,21 +163,23 @@ class Processor:
         self.orders = OrderService(session, stock, product_cache=product_cache)
         self.product_cache = product_cache
 
-    async def handle(self, topic: str, payload: dict[str, Any]) -> None:
+    async def handle(self, topic: str, payload: dict[str, Any]) -> bool:
+        """Apply the delivery; False when it was older than what is stored (and ignored)."""
         if topic in shopify.ORDER_TOPICS:
-            await self.mirror_order(topic, payload)
-        elif topic == "refunds/create":
+            return await self.mirror_order(topic, payload)
+        if topic == "refunds/create":
             await self.refund(payload)
         elif topic == "products/update":
             await self.map_variants(payload)
         elif topic == "inventory_levels/update":
-            await self.set_inventory(payload)
+            return await self.set_inventory(payload)
         elif topic in COMPLIANCE_HOOKS:
             await COMPLIANCE_HOOKS[topic](self.session, self.shop, payload)
         else:
             logger.info("Shopify topic %s needs no local change", topic)
+        return True
 
-    async def mirror_order(self, topic: str, payload: dict[str, Any]) -> None:
+    async def mirror_order(self, topic: str, payload: dict[str, Any]) -> bool:
         mirrored = shopify.order(topic, payload)
         drafts: list[LineDraft] = []
         for line in mirrored.lines:
@@ -188,7 +201,7 @@ class Processor:
                     unit_price_cents=line.unit_price_cents,
                 )
             )
-        await self.orders.upsert_external(
+        stored = await self.orders.upsert_external(
             source="shopify",
             external_id=mirrored.external_id,
             status=mirrored.status,
@@ -197,6 +210,7 @@ class Processor:
             currency=mirrored.currency,
             updated_at=mirrored.updated_at,
         )
+        return stored.updated_at <= mirrored.updated_at
 
     async def _product_for(self, sku: str | None, variant_id: int | None) -> Product | None:
         if sku:
@@ -248,20 +262,38 @@ class Processor:
         await self.session.commit()
         self._products_changed()
 
-    async def set_inventory(self, payload: dict[str, Any]) -> None:
+    async def set_inventory(self, payload: dict[str, Any]) -> bool:
+        """Set the product's stock from Shopify's level, if this level is newer than the last
+        one applied to the inventory item (deliveries come out of order, and a replayed old
+        level must not roll stock back)."""
         available = payload.get("available")
         if available is None:
-            return  # untracked inventory
-        product_id = await self.session.scalar(
-            select(ShopifyVariant.product_id).where(
-                ShopifyVariant.inventory_item_id == int(payload["inventory_item_id"])
-            )
+            return True  # untracked inventory
+        item = int(payload["inventory_item_id"])
+        changed_at = shopify.timestamp(payload["updated_at"]) if payload.get("updated_at") else None
+        variant = await self.session.scalar(
+            select(ShopifyVariant).where(ShopifyVariant.inventory_item_id == item).limit(1)
         )
-        if product_id is None:
-            logger.info(
-                "Shopify inventory item %s maps to no product", payload["inventory_item_id"]
-            )
-            return
+        if variant is None or variant.product_id is None:
+            logger.info("Shopify inventory item %s maps to no product", item)
+            return True
+        if changed_at is not None and variant.inventory_updated_at is not None:
+            if changed_at <= variant.inventory_updated_at:
+                return False
+        # Only if nobody applied a newer level meanwhile: the row's timestamp is the fence.
+        fence = ShopifyVariant.inventory_updated_at.is_(None)
+        if variant.inventory_updated_at is not None:
+            fence = ShopifyVariant.inventory_updated_at == variant.inventory_updated_at
+        moved = await self.session.execute(
+            update(ShopifyVariant)
+            .where(ShopifyVariant.variant_id == variant.variant_id, fence)
+            .values(inventory_updated_at=changed_at or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(moved, "rowcount", 0) != 1:
+            await self.session.rollback()
+            return False
+        product_id = variant.product_id
         level = max(int(available), 0)
         await self.session.execute(
             update(Product).where(Product.id == product_id).values(stock=level, updated_at=utcnow())
@@ -269,6 +301,7 @@ class Processor:
         await self.session.commit()
         self._products_changed()
         await self.stock.set_level(product_id, level)
+        return True
 
     def _products_changed(self) -> None:
         # Product reads show stock and come from this process's cache: drop what it holds.
