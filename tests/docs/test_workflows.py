@@ -15,6 +15,7 @@ import yaml
 
 from shopgen import __version__, render
 
+from ..e2e import conformance
 from .conftest import REPO
 
 TEMPLATE_WORKFLOWS = REPO / "template" / "{{cookiecutter.project_slug}}" / ".github" / "workflows"
@@ -116,6 +117,25 @@ def test_generated_ci_lints_annotates_and_tests_with_services(project: Path) -> 
     assert "shopgen lint contract/openapi.yaml --format github" in script
     assert "ruff check" in script and "ruff format --check" in script
     assert "python -m pytest" in script
+
+
+def test_generated_ci_holds_the_service_to_its_contract(project: Path) -> None:
+    """The contract-conformance job runs what shopgen's own gate runs, against PostgreSQL and
+    Redis, with a fixed and a random seed."""
+    workflow = load(project / ".github" / "workflows" / "ci.yml")
+    job = workflow["jobs"]["contract-conformance"]
+    assert {"postgres", "redis"} <= set(job["services"])
+    assert job["env"]["DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert job["env"]["REDIS_URL"].startswith("redis://")
+    script = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "alembic upgrade head" in script
+    assert f"--phases {conformance.PHASES}" in script
+    assert f"--checks {conformance.CHECKS}" in script
+    assert f"for seed in {conformance.FIXED_SEED} " in script
+    assert "secrets.randbelow" in script
+    assert "unimplemented(OPERATIONS, HANDLERS)" in script
+    config = project / ".github" / "schemathesis.toml"
+    assert 'expected-statuses = ["2xx", "3xx", "4xx", "501"]' in config.read_text()
 
 
 def checkout(workflow: dict[str, Any]) -> dict[str, Any]:
