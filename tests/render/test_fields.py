@@ -58,7 +58,7 @@ def test_coupons_adds_brand_weight_and_tags_to_products() -> None:
     products = collect_fields(load_contract(contract))["products"]
     assert [c.mapped_line for c in products.columns] == [
         "brand: Mapped[str | None] = mapped_column(String(100))",
-        "weight_grams: Mapped[int | None] = mapped_column(Integer)",
+        "weight_grams: Mapped[int | None] = mapped_column(BigInteger)",
         'tags: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")',
     ]
     assert products.writable == ("brand", "tags", "weight_grams")
@@ -74,7 +74,13 @@ def test_coupons_adds_brand_weight_and_tags_to_products() -> None:
         ({"type": "string"}, "x: Mapped[str] = mapped_column(Text, "),
         ({"type": "string", "maxLength": 1000}, "x: Mapped[str] = mapped_column(Text, "),
         ({"type": "string", "enum": ["a", "bbb"]}, "x: Mapped[str] = mapped_column(String(3), "),
-        ({"type": "integer"}, "x: Mapped[int] = mapped_column(Integer, "),
+        # The service takes any int64 where no format narrows it: only 32-bit fits Integer.
+        ({"type": "integer"}, "x: Mapped[int] = mapped_column(BigInteger, "),
+        ({"type": "integer", "format": "int32"}, "x: Mapped[int] = mapped_column(Integer, "),
+        (
+            {"type": "integer", "minimum": 0, "maximum": 99},
+            "x: Mapped[int] = mapped_column(Integer, ",
+        ),
         ({"type": "integer", "format": "int64"}, "x: Mapped[int] = mapped_column(BigInteger, "),
         ({"type": "integer", "maximum": 2**40}, "x: Mapped[int] = mapped_column(BigInteger, "),
         ({"type": "number"}, "x: Mapped[float] = mapped_column(Float, "),
@@ -89,7 +95,7 @@ def test_coupons_adds_brand_weight_and_tags_to_products() -> None:
         ({"type": ["string", "null"]}, "x: Mapped[str | None] = mapped_column(Text)"),
         (
             {"anyOf": [{"type": "integer"}, {"type": "null"}]},
-            "x: Mapped[int | None] = mapped_column(Integer)",
+            "x: Mapped[int | None] = mapped_column(BigInteger)",
         ),
     ],
     ids=repr,
@@ -108,7 +114,7 @@ def test_a_non_null_column_defaults_to_the_contract_default_or_zero() -> None:
     create = {"properties": {"c": {"type": "string", "default": "tea"}}}
     columns = collect_fields(Contract.from_document(_contract(product, create)))["products"].columns
     assert [c.migration_line for c in columns] == [
-        'sa.Column("a", sa.Integer(), server_default="0", nullable=False),',
+        'sa.Column("a", sa.BigInteger(), server_default="0", nullable=False),',
         'sa.Column("b", sa.Boolean(), server_default=sa.text("false"), nullable=False),',
         'sa.Column("c", sa.Text(), server_default="tea", nullable=False),',
     ]

@@ -2,9 +2,10 @@
 default, and the lines that declare it in the model mixin and in a migration.
 
 Types follow the JSON Schema: strings with a `maxLength` up to 255 (and enums) are `String`,
-other strings `Text`, `date`/`date-time` are `Date`/aware `DateTime`, integers are `Integer`
-unless `int64`, out of 32-bit range or money (`*_cents`, as `price_cents`), numbers are
-`Float` (what the wire carries: money is integer cents), arrays and objects are `JSON`.
+other strings `Text`, `date`/`date-time` are `Date`/aware `DateTime`, integers are `BigInteger`
+unless `int32` or bounded within 32 bits (and not money, `*_cents`), since the service accepts
+any int64 where the contract names no format, numbers are `Float` (what the wire carries:
+money is integer cents), arrays and objects are `JSON`.
 A column is nullable when any schema admits null or the response may leave the field out.
 A non-null column always has a default, so rows the template creates without a request body
 (WeChat sign-in, Shopify orders) stay valid: the contract's `default`, else the zero value of
@@ -128,6 +129,14 @@ class Column:
         return f"sa.Column({', '.join(args)}),"
 
 
+def _bound(schema: Mapping[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = schema.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
 def frozenset_literal(names: Iterable[str]) -> str:
     """`frozenset({"a", "b"})`, or `frozenset()` for none."""
     inner = ", ".join(_py_repr(name) for name in names)
@@ -225,17 +234,16 @@ def schema_kind(name: str, schema: Mapping[str, Any]) -> Kind:
             return Kind("str", f"String({length})", f"String(length={length})", zero)
         return Kind("str", "Text", "Text()", zero)
     if kind == "integer":
-        wide = (
-            schema.get("format") == "int64"
-            or name.endswith("_cents")
-            or any(
-                isinstance(schema.get(k), int) and abs(schema[k]) > _INT32
-                for k in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-            )
+        # What the service accepts decides: an integer is bounded by its format, and int64
+        # when it names none (see `_bounds`), so only a 32-bit one fits an INTEGER column.
+        low = _bound(schema, "minimum", "exclusiveMinimum")
+        high = _bound(schema, "maximum", "exclusiveMaximum")
+        narrow = schema.get("format") == "int32" or (
+            low is not None and high is not None and -_INT32 - 1 <= low and high <= _INT32
         )
-        if wide:
-            return Kind("int", "BigInteger", "BigInteger()", 0)
-        return Kind("int", "Integer", "Integer()", 0)
+        if narrow and not name.endswith("_cents"):
+            return Kind("int", "Integer", "Integer()", 0)
+        return Kind("int", "BigInteger", "BigInteger()", 0)
     if kind == "number":
         return Kind("float", "Float", "Float()", 0.0)
     if kind == "boolean":

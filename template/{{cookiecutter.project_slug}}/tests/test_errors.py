@@ -54,3 +54,16 @@ async def test_unhandled_error_is_500_without_details(
     assert response.status_code == 500
     assert response.json() == {"code": 50001, "data": None, "msg": "Internal server error"}
     assert "secret" not in response.text
+
+
+@requires("receiveWechatPayNotification")
+async def test_wechat_pay_notifications_without_wechat_pay_are_501(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/api/v1/payments/wechat/notifications", content=b"{}")
+    assert response.status_code == 501
+    assert response.json() == {
+        "code": 50101,
+        "data": None,
+        "msg": "WeChat Pay is not configured on this server",
+    }

@@ -22,7 +22,8 @@ async def test_malformed_json_and_duplicate_keys_are_400(
         b"{not json": "Expecting property name enclosed in double quotes",
         b'{"sku": "A-1", "sku": "B-2"}': "Duplicate key 'sku'",
         b'{"price_cents": NaN}': "NaN is not a JSON number",
-        b'{"sku": "A\\u0000"}': "NUL character in a string",
+        b'{"sku": "A\\u0000"}': "NUL character or lone surrogate",
+        b'{"title": "\\ud913"}': "NUL character or lone surrogate",
         b'{"sku": "truncated': "Unterminated string starting at",
     }
     for body, reason in bodies.items():
@@ -129,3 +130,21 @@ async def test_images_must_be_uris(client: httpx.AsyncClient, admin_headers: Hea
     )
     assert response.status_code == 201
     assert response.json()["data"]["images"] == fine
+
+
+@requires("createProduct", "getProduct")
+async def test_int64_values_fit_every_database(
+    client: httpx.AsyncClient, admin_headers: Headers
+) -> None:
+    """A stock or a price past 2^31 is valid input: PostgreSQL's INTEGER would refuse it."""
+    body = {"sku": "WIDE-1", "title": "Bulk", "price_cents": 2**40, "currency": "CNY"}
+    created = await client.post(
+        "/api/v1/products",
+        json={**body, "stock": 2**31, **payloads.CREATE_PRODUCT},
+        headers=admin_headers,
+    )
+    assert created.status_code == 201, created.text
+    read = await client.get(
+        f"/api/v1/products/{created.json()['data']['id']}", headers=admin_headers
+    )
+    assert read.json()["data"]["stock"] == 2**31

@@ -3,9 +3,10 @@ and no NUL character anywhere.
 
 Python's `json.loads` keeps the last of two equal keys and takes `NaN` and `Infinity`: a body
 that means one thing to a proxy or a signature check and another here. PostgreSQL cannot store
-a NUL in text, so a NUL that reached SQL would be a 500. So a body with a duplicate key, a
-non-finite number or a NUL is malformed (400, 40001), and a NUL in a parameter is invalid
-(422, 42201), before the handler runs.
+a NUL in text, nor can half a UTF-16 surrogate pair be encoded, so either reaching SQL would be
+a 500. So a body with a duplicate key, a non-finite number, a NUL or a lone surrogate is
+malformed (400, 40001), and a NUL in a parameter is invalid (422, 42201), before the handler
+runs.
 
 The generated models cannot say everything a JSON Schema says (a property that may be left
 out but not sent as null, say), so a JSON body is first checked against the contract's own
@@ -14,6 +15,7 @@ field. Operations that check a signature over the raw body are left to do that f
 """
 
 import json
+import re
 from collections.abc import Callable, Coroutine, Mapping
 from functools import lru_cache
 from typing import Any
@@ -29,6 +31,7 @@ from app.api.contract import read_contract
 RAW_BODY_MARK = "x-shopgen-raw-body"
 
 NUL = "\x00"
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -44,13 +47,19 @@ def _not_a_number(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _has_nul(value: Any) -> bool:
+def _unstorable(text: str) -> bool:
+    """A NUL, or half of a UTF-16 surrogate pair (`"\\ud800"` alone): JSON can spell both,
+    and neither can be stored as text or encoded as UTF-8."""
+    return NUL in text or SURROGATE.search(text) is not None
+
+
+def _has_unstorable(value: Any) -> bool:
     if isinstance(value, str):
-        return NUL in value
+        return _unstorable(value)
     if isinstance(value, dict):
-        return any(NUL in key or _has_nul(item) for key, item in value.items())
+        return any(_unstorable(key) or _has_unstorable(item) for key, item in value.items())
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(_has_unstorable(item) for item in value)
     return False
 
 
@@ -64,8 +73,8 @@ def loads(body: bytes) -> Any:
         raise
     except ValueError as error:  # a duplicate key, NaN, or bytes that are not UTF-8
         raise json.JSONDecodeError(str(error), document, 0) from None
-    if _has_nul(value):
-        raise json.JSONDecodeError("NUL character in a string", document, 0)
+    if _has_unstorable(value):
+        raise json.JSONDecodeError("NUL character or lone surrogate in a string", document, 0)
     return value
 
 

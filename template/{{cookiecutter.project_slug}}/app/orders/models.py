@@ -31,9 +31,7 @@ class Order(OrderContractFields, Base):
     __tablename__ = "orders"
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
-    user_id: Mapped[int | None] = mapped_column(
-        Int64, ForeignKey("users.id", ondelete="SET NULL")
-    )
+    user_id: Mapped[int | None] = mapped_column(Int64, ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(24), default=OrderStatus.PENDING_PAYMENT)
     total_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
