@@ -78,7 +78,7 @@ def test_integer_parameters_are_bounded_by_their_format() -> None:
             {"name": "capped", "in": "query", "schema": {"type": "integer", "maximum": 5}},
         ]
     )
-    (op,) = collect_operations(doc, {})
+    (op,) = collect_operations(Contract.from_document(doc), {})
     markers = {p.name: p.marker for p in op.params}
     assert markers["small"] == "Query(ge=-2147483648, le=2147483647)"
     assert markers["capped"] == "Query(ge=-9223372036854775808, le=5)"

@@ -216,6 +216,7 @@ RESOURCES: tuple[TableResource, ...] = (
                     "api_version",
                     "triggered_at",
                     "body",
+                    "body_sha256",
                     "status",
                     "attempts",
                     "last_error",
