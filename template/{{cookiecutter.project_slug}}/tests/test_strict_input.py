@@ -148,3 +148,16 @@ async def test_int64_values_fit_every_database(
         f"/api/v1/products/{created.json()['data']['id']}", headers=admin_headers
     )
     assert read.json()["data"]["stock"] == 2**31
+
+
+@requires("createProduct")
+async def test_null_where_the_contract_allows_none_is_422_after_authentication(
+    client: httpx.AsyncClient, admin_headers: Headers
+) -> None:
+    body = {"sku": "NULL-1", "title": "Cup", "price_cents": 100, "currency": "CNY"}
+    body |= {"images": None, **payloads.CREATE_PRODUCT}
+    anonymous = await client.post("/api/v1/products", json=body)
+    assert anonymous.status_code == 401
+    refused = await client.post("/api/v1/products", json=body, headers=admin_headers)
+    assert refused.status_code == 422
+    assert refused.json()["data"]["errors"][0]["field"] == "images"

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.params import Depends
 
-from app.api.strict import RAW_BODY_MARK, ContractRoute
+from app.api.strict import RAW_BODY_MARK, ContractRoute, checked
 from app.core.errors import NotImplementedYet
 
 Handler = Callable[..., Any]
@@ -68,7 +68,7 @@ def bind_operations(
             handler = not_implemented(operation)
         router.add_api_route(
             operation.path,
-            handler,
+            checked(handler),
             methods=[operation.method],
             status_code=operation.status_code,
             operation_id=operation.operation_id,

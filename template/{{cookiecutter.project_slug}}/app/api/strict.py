@@ -11,12 +11,17 @@ runs.
 The generated models cannot say everything a JSON Schema says (a property that may be left
 out but not sent as null, say), so a JSON body is first checked against the contract's own
 schema for it (OpenAPI 3.1, whose schemas are JSON Schema); what fails is a 422 naming the
-field. Operations that check a signature over the raw body are left to do that first.
+field, raised once the route's dependencies have run, so a caller without credentials hears
+401 before hearing what is wrong with the body. Operations that check a signature over the
+raw body are left to do that first.
 """
 
+import functools
+import inspect
 import json
 import re
 from collections.abc import Callable, Coroutine, Mapping
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Any
 
@@ -29,6 +34,10 @@ from app.api.contract import read_contract
 
 # Set on the routes of operations that read their raw body to check a signature first.
 RAW_BODY_MARK = "x-shopgen-raw-body"
+# What the contract found wrong with the body of the request being handled.
+_contract_errors_found: ContextVar[tuple[dict[str, Any], ...]] = ContextVar(
+    "contract_errors_found", default=()
+)
 
 NUL = "\x00"
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -183,8 +192,35 @@ class ContractRoute(APIRoute):
                     }
                     raise RequestValidationError([malformed]) from None
                 errors = _contract_errors(validator, body)
-                if errors:
-                    raise RequestValidationError(errors)
-            return await handle(strict)
+            found = _contract_errors_found.set(tuple(errors))
+            try:
+                return await handle(strict)
+            finally:
+                _contract_errors_found.reset(found)
 
         return handle_strictly
+
+
+def _refuse_what_the_contract_refused() -> None:
+    errors = _contract_errors_found.get()
+    if errors:
+        raise RequestValidationError(list(errors))
+
+
+def checked(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """`handler`, first refusing a body the contract refused (see `ContractRoute`)."""
+    if inspect.iscoroutinefunction(handler):
+
+        @functools.wraps(handler)
+        async def check_then_handle(*args: Any, **kwargs: Any) -> Any:
+            _refuse_what_the_contract_refused()
+            return await handler(*args, **kwargs)
+
+        return check_then_handle
+
+    @functools.wraps(handler)
+    def check_then_handle_sync(*args: Any, **kwargs: Any) -> Any:
+        _refuse_what_the_contract_refused()
+        return handler(*args, **kwargs)
+
+    return check_then_handle_sync
