@@ -82,6 +82,8 @@ class SchemaNode:
     pointer: str
     name: str | None = None
     """The property name when this schema is a property's."""
+    holder: dict[str, Any] | None = None
+    """The schema whose `properties` hold this one, when it is a property's."""
 
 
 @dataclass(frozen=True)
@@ -582,23 +584,25 @@ def _split(pointer: str) -> list[str]:
     return split_pointer(pointer)
 
 
-def _walk_schema(root: Any, root_pointer: str, name: str | None = None) -> Iterator[SchemaNode]:
-    stack: list[tuple[Any, str, str | None]] = [(root, root_pointer, name)]
+def _walk_schema(root: Any, root_pointer: str) -> Iterator[SchemaNode]:
+    stack: list[tuple[Any, str, str | None, dict[str, Any] | None]] = [
+        (root, root_pointer, None, None)
+    ]
     seen: set[int] = set()
     while stack:
-        schema, pointer, prop = stack.pop()
+        schema, pointer, prop, holder = stack.pop()
         if not isinstance(schema, dict) or id(schema) in seen:
             continue
         seen.add(id(schema))
-        yield SchemaNode(schema, pointer, prop)
+        yield SchemaNode(schema, pointer, prop, holder)
         for keyword in _ONE_SCHEMA:
             if isinstance(schema.get(keyword), dict):
-                stack.append((schema[keyword], f"{pointer}/{keyword}", None))
+                stack.append((schema[keyword], f"{pointer}/{keyword}", None, None))
         for keyword in _SCHEMA_LISTS:
             members = schema.get(keyword)
             if isinstance(members, list):
                 stack.extend(
-                    (member, f"{pointer}/{keyword}/{index}", None)
+                    (member, f"{pointer}/{keyword}/{index}", None, None)
                     for index, member in enumerate(members)
                 )
         for keyword in _SCHEMA_MAPS:
@@ -610,6 +614,7 @@ def _walk_schema(root: Any, root_pointer: str, name: str | None = None) -> Itera
                         member,
                         f"{pointer}/{keyword}/{_escape(str(key))}",
                         str(key) if is_props else None,
+                        schema if is_props else None,
                     )
                     for key, member in members.items()
                 )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache
+from typing import Any
 
 from shopgen.contract import Contract
 
 from .._rule import Problem, rule
+from ._descriptions import described
 
 __all__ = ["RULES"]
 
@@ -54,7 +56,44 @@ NOT_AN_AMOUNT = frozenset(
         "exempt",
         "included",
         "inclusive",
+        "quantity",
+        "qty",
+        "count",
     }
+)
+# A `format` that says what a value is, and it is not an amount: `amount_at: date-time`.
+NOT_MONEY_FORMATS = frozenset(
+    {
+        "date",
+        "date-time",
+        "time",
+        "duration",
+        "uri",
+        "uri-reference",
+        "url",
+        "email",
+        "uuid",
+        "hostname",
+        "ipv4",
+        "ipv6",
+        "byte",
+        "binary",
+        "password",
+        "percent",
+        "percentage",
+    }
+)
+# Units a description gives to a quantity that is not money (`the amount of time to skip in
+# seconds`), in the plural: a singular is as often an adjective (`current-month`, `per day`).
+_OTHER_UNIT = re.compile(
+    r"\b(?:(?:milli|micro|nano)?seconds|secs|ms|minutes|hours|days|weeks|months|years"
+    r"|(?:kilo|mega|giga)?bytes|pixels|px|percent(?:age)?|degrees|amount of time)\b|%",
+    re.IGNORECASE,
+)
+_MONEY_TEXT = re.compile(
+    r"\b(?:currenc(?:y|ies)|cents?|fen|minor units?|money|monetary|usd|eur|cny|gbp|jpy"
+    r"|dollars?|euros?|yuan|price|paid|charged?)\b",
+    re.IGNORECASE,
 )
 # Composite or flag schemas hold or qualify money but are not an amount themselves; the
 # amounts inside an object are checked where they are written.
@@ -114,14 +153,19 @@ def money_integer_minor_units(contract: Contract) -> Iterator[Problem]:
     `total_price` are money. A money property must be `type: integer` (nullable allowed:
     `[integer, 'null']`, `nullable: true`, or `anyOf` with `null`); an object, array or
     boolean property carrying a money word is not an amount and is skipped (its own
-    amounts are checked where written). The object holding an amount must also have a
-    `currency` property, directly or through the `allOf` it is part of: an amount without
-    its currency is a number nobody can display or refund.
+    amounts are checked where written). A money word can name something else, so the rule
+    also reads the schema: a `format` that is not a number's (`date-time`, `duration`,
+    `uri`, `percent`, …), or a description (the property's own, or the sentences of its
+    object's description that name it) giving a unit of time, size or ratio (seconds,
+    bytes, percent) and no currency word, says the property is not money (`amountToSkip`:
+    "the amount of time to skip in seconds"). The object holding an amount must also have
+    a `currency` property, directly or through the `allOf` it is part of: an amount
+    without its currency is a number nobody can display or refund.
     """
     composed_with_currency = _composed_with_currency(contract)
     for node in contract.schemas:
         schema = node.schema
-        if node.name is not None and is_money_name(node.name):
+        if node.name is not None and _is_amount(contract, node.name, schema, node.holder):
             types = contract.schema_types(schema)
             if not types & NOT_SCALAR and (not types or types - {"null"} != {"integer"}):
                 shown = "`, `".join(sorted(types)) or "untyped"
@@ -140,7 +184,7 @@ def money_integer_minor_units(contract: Contract) -> Iterator[Problem]:
             name
             for name, prop in properties.items()
             if isinstance(name, str)
-            and is_money_name(name)
+            and _is_amount(contract, name, prop, schema)
             and not contract.schema_types(prop) & NOT_SCALAR
         ]
         if amounts and "currency" not in contract.schema_view(schema)[0]:
@@ -149,6 +193,17 @@ def money_integer_minor_units(contract: Contract) -> Iterator[Problem]:
                 f"`{amounts[0]}` has no `currency` beside it; add `currency` "
                 "(ISO 4217, `^[A-Z]{3}$`) to this object",
             )
+
+
+def _is_amount(contract: Contract, name: str, schema: Any, holder: Any) -> bool:
+    """A money name whose schema does not say it is something else."""
+    if not is_money_name(name):
+        return False
+    target = contract.deref(schema)
+    if isinstance(target, dict) and target.get("format") in NOT_MONEY_FORMATS:
+        return False
+    text = described(contract, schema, holder, name)
+    return not (_OTHER_UNIT.search(text) and not _MONEY_TEXT.search(text))
 
 
 def _composed_with_currency(contract: Contract) -> set[int]:

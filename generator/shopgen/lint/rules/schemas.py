@@ -6,9 +6,10 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from shopgen.contract import Contract, join_pointer, json_text
+from shopgen.contract import Contract, SchemaNode, join_pointer, json_text
 
 from .._rule import Problem, rule
+from ._descriptions import described
 from ._error_text import describe
 
 __all__ = ["RULES"]
@@ -94,13 +95,20 @@ def status_enum(contract: Contract) -> Iterator[Problem]:
     mixed casing (`Paid`, `PAID`) makes equal states compare unequal. A property named
     `status` or `state`, or ending in `_status` or `_state`, must be a string schema (refs
     followed, `allOf` merged, a nullable variant allowed) with an `enum` (or `const`) whose
-    values are lower snake_case; `null` may stand in the enum of a nullable field.
+    values are lower snake_case; `null` may stand in the enum of a nullable field. A number
+    that carries an HTTP status code is not a state and is left alone: one whose description
+    says HTTP, status code or response code, whose `enum`, `const`, `minimum` and `maximum`
+    all lie in 100-599, or that sits in an RFC 9457 problem object (beside `detail` or
+    `instance`, or both `type` and `title`).
     """
     for node in contract.schemas:
         name = node.name
         if name is None or not (name in STATUS_NAMES or name.endswith(("_status", "_state"))):
             continue
         types = contract.schema_types(node.schema)
+        if types - {"null"} and types - {"null"} <= {"integer", "number"}:
+            if _is_http_status(contract, node):
+                continue
         if types - {"null"} != {"string"}:
             shown = "`, `".join(sorted(types)) or "untyped"
             yield Problem(node.pointer, f"`{name}` is `{shown}`; a status is a string `enum`")
@@ -121,6 +129,26 @@ def status_enum(contract: Contract) -> Iterator[Problem]:
                 f"`{name}` value `{json_text(bad[0])}` is not snake_case; "
                 f"use `{_snake(json_text(bad[0]))}`",
             )
+
+
+_HTTP_TEXT = re.compile(r"\bhttp\b|\bstatus[ -]codes?\b|\bresponse codes?\b", re.IGNORECASE)
+
+
+def _is_http_status(contract: Contract, node: SchemaNode) -> bool:
+    """A number that is an HTTP status code: described so, kept to 100-599, or RFC 9457's."""
+    if _HTTP_TEXT.search(described(contract, node.schema, node.holder, node.name)):
+        return True
+    target = contract.deref(node.schema)
+    if isinstance(target, dict):
+        values = list(target["enum"]) if isinstance(target.get("enum"), list) else []
+        values += [target[key] for key in ("const", "minimum", "maximum") if key in target]
+        numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        if values and len(numbers) == len(values) and all(100 <= v <= 599 for v in numbers):
+            return True
+    if node.holder is None:
+        return False
+    members = set(contract.schema_view(node.holder)[0])
+    return bool({"detail", "instance"} & members) or {"type", "title"} <= members
 
 
 def _enum(contract: Contract, schema: Any, depth: int) -> list[Any] | None:

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from shopgen.contract import Contract, join_pointer
+from shopgen.contract import Contract, Parameter, join_pointer
 
 from .._rule import Problem, rule
+from ._descriptions import described
 
 __all__ = ["RULES"]
 
@@ -82,7 +83,6 @@ CREDENTIAL_NAMES = frozenset(
         "accesstoken",
         "refreshtoken",
         "apikey",
-        "key",
         "secret",
         "password",
         "passwd",
@@ -93,6 +93,12 @@ CREDENTIAL_NAMES = frozenset(
     }
 )
 _SEPARATORS = re.compile(r"[-_.\s]")
+AMBIGUOUS_NAMES = frozenset({"key"})
+"""Names that are a credential only when nothing says otherwise: a cache key, an asset size."""
+_CREDENTIAL_TEXT = re.compile(
+    r"\b(?:api|auth\w*|credentials?|secrets?|tokens?|access|passwords?|private|sign(?:ed|ature)?)\b",
+    re.IGNORECASE,
+)
 
 
 @rule(
@@ -124,8 +130,11 @@ def no_credentials_in_query(contract: Contract) -> Iterator[Problem]:
     a token in one outlives its session everywhere it was logged. A query parameter is a
     credential when its name, compared without case and without `-`, `_` or `.`, is token,
     access_token, refresh_token, api_key, apikey, key, secret, password, passwd, signature,
-    sig, session or sessionid (so `accessToken` and `api-key` count too). An `apiKey`
-    security scheme `in: query` is reported as well. Send credentials in the
+    sig, session or sessionid (so `accessToken` and `api-key` count too), or when its schema
+    has `format: password`. A bare `key` names many things (a cache key, the key of an
+    asset size), so it counts only when it has no description or its description speaks of
+    an API, authentication, a credential, a secret, a token, access or a signature. An
+    `apiKey` security scheme `in: query` is reported as well. Send credentials in the
     `Authorization` header (or a header of the scheme's own) or in the body.
     """
     reported: set[str] = set()
@@ -133,7 +142,7 @@ def no_credentials_in_query(contract: Contract) -> Iterator[Problem]:
         for param in op.parameters:
             if param.location != "query" or param.pointer in reported:
                 continue
-            if _SEPARATORS.sub("", param.name.lower()) in CREDENTIAL_NAMES:
+            if _is_credential(contract, param):
                 reported.add(param.pointer)
                 yield Problem(
                     param.pointer,
@@ -149,6 +158,19 @@ def no_credentials_in_query(contract: Contract) -> Iterator[Problem]:
                     f"security scheme `{name}` takes its key `in: query`; URLs are logged: "
                     "use `in: header`",
                 )
+
+
+def _is_credential(contract: Contract, param: Parameter) -> bool:
+    name = _SEPARATORS.sub("", param.name.lower())
+    schema = contract.deref(param.schema)
+    if name in CREDENTIAL_NAMES:
+        return True
+    if isinstance(schema, dict) and schema.get("format") == "password":
+        return True
+    if name not in AMBIGUOUS_NAMES:
+        return False
+    text = described(contract, param.node) + " " + described(contract, param.schema)
+    return not text.strip() or bool(_CREDENTIAL_TEXT.search(text))
 
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -59,17 +59,22 @@ def webhook_signature_header(contract: Contract) -> Iterator[Problem]:
     without it anyone can post "order paid" and ship goods for free. A webhook receiver is a
     POST whose path has a `webhooks` or `notifications` segment, a segment naming a kind of
     them (`refund-notifications`, `order-webhooks`) or starting with `webhook`, or any
-    operation marked `x-shopgen-webhook: true`. Providers deliver by POST;
-    other methods on such paths (listing subscriptions, marking a user's notifications
-    read) manage webhooks rather than receive them. A receiver must declare an `in: header`
+    operation marked `x-shopgen-webhook: true`. Providers deliver by POST; other methods on
+    such paths (listing subscriptions, marking a user's notifications read) manage webhooks
+    rather than receive them. So does a POST whose own `security` requires one of the API's
+    schemes (Figma's `POST /v2/webhooks` creates a subscription with a personal access
+    token): a provider holds none of the API's credentials, so a receiver is public on
+    purpose and its signature is its authentication. A receiver must declare an `in: header`
     parameter, `required: true`, whose name contains `signature` or `hmac` (any case:
     `X-Shopify-Hmac-Sha256`, `Wechatpay-Signature`). Webhooks the API sends (OpenAPI 3.1
     `webhooks`) must document the header they are signed with, too.
     """
     for op in contract.operations:
         marked = op.node.get("x-shopgen-webhook") is True
-        by_path = op.method == DELIVERY_METHOD and any(
-            _is_webhook_segment(segment) for segment in op.path.literal_segments
+        by_path = (
+            op.method == DELIVERY_METHOD
+            and not _calls_the_api(op)
+            and any(_is_webhook_segment(segment) for segment in op.path.literal_segments)
         )
         if marked or by_path:
             yield from _check(op)
@@ -83,6 +88,16 @@ def _is_webhook_segment(segment: str) -> bool:
         segment in WEBHOOK_SEGMENTS
         or segment.startswith("webhook")
         or any(segment.endswith(f"-{word}") for word in WEBHOOK_SEGMENTS)
+    )
+
+
+def _calls_the_api(op: Operation) -> bool:
+    """The operation requires the API's own credentials on itself: a client calls it."""
+    own = op.node.get("security")
+    return (
+        isinstance(own, list)
+        and bool(own)
+        and all(isinstance(requirement, dict) and requirement for requirement in own)
     )
 
 
