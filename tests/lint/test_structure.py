@@ -234,3 +234,41 @@ def test_every_error_of_a_schema_has_its_own_line(
             "dialect",
         ),
     ]
+
+
+VALIDATOR_RULES = """\
+openapi: 3.0.3
+info: {title: x, version: '1'}
+tags:
+  - name: a
+  - name: a
+paths:
+  /api/v1/a:
+    get:
+      parameters:
+        - {name: q, in: query, schema: {type: string}}
+        - {name: q, in: query, schema: {type: string}}
+      responses:
+        '200': {description: ok}
+components:
+  schemas:
+    A:
+      allOf: [{type: object, properties: {x: {type: string}}}]
+      required: [x, y]
+"""
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "reference"])
+def test_the_validators_own_checks_are_located_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    """Repeated tags and parameters at the repeat, `required` names nothing defines at it."""
+    if fast:
+        pytest.importorskip("openapi_spec_validator_rs")
+    else:
+        monkeypatch.setitem(sys.modules, "openapi_spec_validator_rs", None)
+    assert findings(tmp_path, VALIDATOR_RULES) == [
+        (5, 5, "item 1 repeats item 0; items must be unique"),
+        (11, 11, "item 1 repeats item 0; items must be unique"),
+        (18, 7, "`required` names `y`, which no property here or in `allOf` defines"),
+    ]

@@ -14,6 +14,7 @@ its errors is reported on its own line.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,14 +54,14 @@ class ErrorPlaces:
 
     def locate(self, error: Any) -> Iterator[Located]:
         """The findings for one validator error (one or more; the last resort is the root)."""
-        message = str(getattr(error, "message", error))
         for leaf in leaves(error):
             pointer = self._absolute(leaf)
             if pointer is not None:
-                self._first_pass.add(pointer)
-                yield from self._with_extras(leaf, pointer)
+                for found in self._with_extras(leaf, pointer):
+                    self._first_pass.add(found.pointer)
+                    yield found
                 continue
-            located = self._second_pass(leaf, message)
+            located = self._second_pass(leaf, str(getattr(leaf, "message", leaf)))
             if located is None:
                 yield Located("", describe(leaf))
             else:
@@ -84,7 +85,15 @@ class ErrorPlaces:
         return join_pointer([str(part) for part in path]) if same else None
 
     def _with_extras(self, error: Any, pointer: str) -> Iterator[Located]:
-        """An `additionalProperties` error becomes one finding per unexpected key, at the key."""
+        """An `additionalProperties` error becomes one finding per unexpected key, at the key;
+        a `uniqueItems` one is reported at the item that repeats another."""
+        if getattr(error, "validator", None) == "uniqueItems":
+            repeated = _repeated(getattr(error, "instance", None))
+            if repeated is not None:
+                first, again = repeated
+                at = join_pointer([*split_pointer(pointer), str(again)])
+                yield Located(at, f"item {again} repeats item {first}; items must be unique")
+                return
         if getattr(error, "validator", None) == "additionalProperties":
             extras = extra_keys(error)
             if extras:
@@ -230,6 +239,19 @@ class ErrorPlaces:
 
 
 _NOWHERE = object()
+
+
+def _repeated(items: Any) -> tuple[int, int] | None:
+    """The first item equal to an earlier one, as (earlier, later) positions."""
+    if not isinstance(items, list):
+        return None
+    seen: dict[str, int] = {}
+    for position, item in enumerate(items):
+        key = json.dumps(item, sort_keys=True, default=str)
+        if key in seen:
+            return seen[key], position
+        seen[key] = position
+    return None
 
 
 def _same(node: Any, instance: Any) -> bool:
