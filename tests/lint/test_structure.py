@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from shopgen.lint import load_ruleset, run
 
+SPECS = Path(__file__).parents[2] / "specs"
 ONLY_STRUCTURE = "rules:\n  oas-structure: error\n"
 
 BROKEN_30 = """\
@@ -272,3 +276,85 @@ def test_the_validators_own_checks_are_located_once(
         (11, 11, "item 1 repeats item 0; items must be unique"),
         (18, 7, "`required` names `y`, which no property here or in `allOf` defines"),
     ]
+
+
+@pytest.fixture(params=["openapi-spec-validator-rs", "openapi-spec-validator"])
+def validator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the Rust validator and again with the pure-Python reference."""
+    if request.param == "openapi-spec-validator":
+        monkeypatch.setitem(sys.modules, "openapi_spec_validator_rs", None)
+    else:
+        pytest.importorskip("openapi_spec_validator_rs")
+    return str(request.param)
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_a_validator_that_stops_gives_one_located_finding(
+    tmp_path: Path, validator: str, version: str
+) -> None:
+    text = f"openapi: {version}\ninfo: {{title: x, version: '1'}}\npaths: not a mapping\n"
+    assert findings(tmp_path, text) == [(3, 1, '`"not a mapping"` is not of type `object`')]
+
+
+def test_a_stop_behind_a_broken_reference_is_reported_at_the_reference(
+    tmp_path: Path, validator: str
+) -> None:
+    text = """\
+openapi: 3.1.0
+info: {title: x, version: '1'}
+paths:
+  /a:
+    get:
+      parameters:
+        - $ref: '#/components/parameters/Gone'
+      responses:
+        '200': {description: ok}
+"""
+    assert findings(tmp_path, text) == [
+        (7, 11, "structural validation stopped: `name` is missing where the validator expected it")
+    ]
+
+
+@pytest.mark.parametrize(
+    "field", ["info", "servers", "paths", "components", "tags", "webhooks", "jsonSchemaDialect"]
+)
+def test_both_validators_agree_when_one_of_them_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    """The pure validator crashes (KeyError, TypeError…) where the Rust one aborts."""
+    pytest.importorskip("openapi_spec_validator_rs")
+    canonical = yaml.safe_load((SPECS / "shop.openapi.yaml").read_text())
+    for value in (42, [1, "a", None]):
+        document = {**canonical, field: value}
+        text = yaml.safe_dump(document, sort_keys=False)
+        fast = findings(tmp_path, text)
+        with monkeypatch.context() as pure:
+            pure.setitem(sys.modules, "openapi_spec_validator_rs", None)
+            assert findings(tmp_path, text) == fast, (field, value)
+        assert fast
+
+
+def test_lint_on_the_pure_python_path_never_prints_a_traceback(tmp_path: Path) -> None:
+    contract = tmp_path / "api.yaml"
+    contract.write_text("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: oops\n")
+    code = (
+        "import sys\n"
+        "sys.modules['yaml_rs'] = sys.modules['openapi_spec_validator_rs'] = None\n"
+        "from shopgen.cli import main\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "lint", str(contract), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    found = json.loads(result.stdout)["findings"]
+    assert {
+        "rule": "oas-structure",
+        "line": 3,
+        "column": 1,
+        "pointer": "/paths",
+    }.items() <= next(f for f in found if f["rule"] == "oas-structure").items()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -51,15 +53,13 @@ def oas_structure(contract: Contract) -> Iterator[Problem]:
     base_uri = contract.path.resolve().parent.as_uri() + "/"
     try:
         errors = list(validator(document, base_uri=base_uri).iter_errors())
-    except RecursionError:
-        yield Problem("", "structural validation stopped: references nest too deeply")
+    except Exception as aborted:
+        yield from _aborted(contract, validator, document, base_uri, aborted)
         return
-    except Exception as aborted:  # the validator aborts on what it cannot resolve
-        name = type(aborted).__name__
-        if name != "ValidationAbortedError" and "Unresolvable" not in repr(aborted):
-            raise
-        yield Problem("", f"structural validation stopped: {str(aborted)[:200]}")
-        return
+    yield from _located(contract, errors)
+
+
+def _located(contract: Contract, errors: list[Any]) -> Iterator[Problem]:
     places = ErrorPlaces(contract)
     seen: set[tuple[str, str]] = set()
     for error in errors:
@@ -71,20 +71,74 @@ def oas_structure(contract: Contract) -> Iterator[Problem]:
                 yield Problem(located.pointer, located.message)
 
 
+def _aborted(
+    contract: Contract, validator: Any, document: dict[str, Any], base_uri: str, aborted: Exception
+) -> Iterator[Problem]:
+    """What to report when validation stopped instead of listing errors: never a traceback.
+
+    The validators check the document against the OpenAPI schema, then walk it assuming that
+    shape; a node of the wrong type (`paths: text`) makes the walk fail with whatever Python
+    raises there, and the Rust validator stops before yielding anything. Both give the schema
+    error first when asked for one error only, so that error is the finding, the same on
+    either path. A stop with no schema error behind it (a reference that leads nowhere) is one
+    finding at the reference it names, or at the top of the document.
+    """
+    if isinstance(aborted, RecursionError):
+        yield Problem("", "structural validation stopped: references nest too deeply")
+        return
+    try:
+        validator(document, base_uri=base_uri).validate()
+    except RecursionError:
+        yield Problem("", "structural validation stopped: references nest too deeply")
+        return
+    except Exception as first:
+        if hasattr(first, "absolute_path") and hasattr(first, "message"):
+            found = list(_located(contract, [first]))
+            if found:
+                yield from found
+                return
+        else:
+            aborted = first
+    reason = str(aborted) or type(aborted).__name__
+    missing = _MISSING_KEY.fullmatch(reason)  # a KeyError, raised or wrapped by the Rust side
+    if missing:
+        reason = f"`{missing.group(1)}` is missing where the validator expected it"
+    if len(reason) > 200:
+        reason = reason[:199] + "…"
+    yield Problem(_abort_pointer(contract, aborted), f"structural validation stopped: {reason}")
+
+
+_MISSING_KEY = re.compile(r"'([^']*)'")
+
+
+def _abort_pointer(contract: Contract, aborted: Exception) -> str:
+    """Where a stopped validation points: the `$ref` it could not follow, or the document."""
+    text = str(aborted)
+    for holder in contract.source.index.ref_holders:
+        ref = holder.node.get("$ref")
+        if isinstance(ref, str) and "#" in ref and f"'{ref.partition('#')[2]}'" in text:
+            return f"{holder.pointer}/$ref"
+    for problem in contract.references.problems:
+        if problem.file == contract.path:
+            # A refused reference reads as an empty node, which the validator may trip on.
+            return problem.pointer
+    return ""
+
+
 _BACKEND_SETTING = "OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND"
 # operation-id-unique and path-params-declared report these, at the node, with a position.
 _REPORTED_BY_HOUSE_RULES = {"DuplicateOperationIDError", "UnresolvableParameterError"}
 
 
 def _validator_class(version: str) -> Any:
-    validators: Any
+    # By name, so the type check is the same whether or not the accelerator is installed.
     try:  # the Rust companion gives the same findings about 30 times faster
-        import openapi_spec_validator_rs as validators
+        validators = importlib.import_module("openapi_spec_validator_rs")
     except ImportError:
         # The reference runs on jsonschema. Left to choose, it moves to jsonschema-rs wherever
         # that happens to be installed (Schemathesis brings it), and words its errors otherwise.
         os.environ.setdefault(_BACKEND_SETTING, "jsonschema")
-        import openapi_spec_validator as validators
+        validators = importlib.import_module("openapi_spec_validator")
     if version.startswith("3.1"):
         return validators.OpenAPIV31SpecValidator
     return validators.OpenAPIV30SpecValidator
