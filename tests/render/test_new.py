@@ -233,3 +233,28 @@ def test_interactive_bad_answer_writes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "project_slug `Not A Slug`" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_compiled_caches_in_the_template_stay_out_of_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip compiles an installed template's modules; the caches must not reach a project."""
+    template = tmp_path / "template"
+    shutil.copytree(template_dir(), template)
+    package = template / "{{cookiecutter.project_slug}}" / "app"
+    for folder in (package, package / "core"):
+        (folder / "__pycache__").mkdir(exist_ok=True)
+        (folder / "__pycache__" / "main.cpython-311.pyc").write_bytes(b"\xa7\r\r\n{{ x }}\x00")
+    monkeypatch.setattr(render, "template_dir", lambda: template)
+    project = _new(tmp_path / "out")
+    assert not list(project.rglob("__pycache__"))
+    # Files without Jinja in them are copied as they are.
+    plain = {
+        project / "app" / source.relative_to(package): source
+        for source in package.rglob("*.py")
+        if "{" not in source.read_text()
+    }
+    copied = {made: source for made, source in plain.items() if made.exists()}
+    assert len(copied) > 10
+    for made, source in copied.items():
+        assert made.read_bytes() == source.read_bytes()

