@@ -92,11 +92,11 @@ class PathItem:
     node: dict[str, Any]
     pointer: str
 
-    @property
+    @cached_property
     def segments(self) -> list[str]:
         return [s for s in self.template.split("/") if s]
 
-    @property
+    @cached_property
     def literal_segments(self) -> list[str]:
         return [s for s in self.segments if not _PARAM.match(s)]
 

@@ -56,12 +56,13 @@ def _locate(contract: Contract, raw: list[tuple[str, Severity, Problem]]) -> lis
         positions[file] = (
             source.locate_many(pointers) if source else dict.fromkeys(pointers, (1, 1))
         )
+    names = {file: str(file if file is not None else contract.path) for file in by_file}
     findings = []
     for rule_id, severity, problem in raw:
         line, column = positions[problem.file][problem.pointer]
         findings.append(
             Finding(
-                file=str(problem.file if problem.file is not None else contract.path),
+                file=names[problem.file],
                 line=line,
                 column=column,
                 rule=rule_id,

@@ -147,3 +147,33 @@ def test_text_colours_only_when_asked() -> None:
     text.write(REPORT, coloured, colour=True)
     assert "\033[" not in plain.getvalue()
     assert "\033[31merror\033[0m" in coloured.getvalue()
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        REPORT,
+        Report(contract=Path("empty.yaml"), findings=(), rules_run=3),
+        Report(
+            contract=Path("ünï.yaml"),
+            findings=(
+                Finding(
+                    file="ünï.yaml",
+                    line=1,
+                    column=1,
+                    rule="r",
+                    severity="info",
+                    message='quotes " backslash \\ tab \t control \x01 emoji 🛒 ~1/',
+                    pointer="/a~1b/\u2028",
+                ),
+            ),
+        ),
+    ],
+    ids=["findings", "empty", "escapes"],
+)
+def test_json_is_what_json_dump_with_indent_writes(report: Report) -> None:
+    """The JSON reporter assembles its text itself for speed; it must be json.dump's."""
+    from shopgen.lint.reporters.json import as_dict
+
+    expected = json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"
+    assert render("json", report) == expected
