@@ -118,6 +118,22 @@ def test_output_file_is_written(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["report.sarif"]
 
 
+def test_output_to_a_pipe_writes_through_it(tmp_path: Path) -> None:
+    """`-o /dev/null` or a named pipe is written to, never replaced by a regular file."""
+    import os
+    import stat
+
+    pipe = tmp_path / "report.pipe"
+    os.mkfifo(pipe)
+    args = [sys.executable, "-m", "shopgen", "lint", "-f", "json", "-o", str(pipe)]
+    with subprocess.Popen(args, stderr=subprocess.PIPE, text=True) as process:
+        received = pipe.read_text()
+        assert process.wait(timeout=120) == 0, process.stderr.read() if process.stderr else ""
+    assert json.loads(received)["summary"]["total"] == 0
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pipe"]
+
+
 def test_output_directories_are_created_as_for_every_written_file(tmp_path: Path) -> None:
     out = tmp_path / "no" / "such" / "dir" / "r.txt"
     result = shopgen("lint", "-o", str(out))

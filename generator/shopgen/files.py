@@ -12,6 +12,7 @@ positions of every node.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,13 @@ __all__ = ["load_yaml", "parse_yaml", "write_atomic"]
 def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o644) -> None:
     """Replace `path` with `data` (text is written as UTF-8); `UserError` if it cannot be."""
     content = data.encode("utf-8") if isinstance(data, str) else data
+    if _is_special(path):  # /dev/null, /dev/stdout, a named pipe: write through, never replace
+        try:
+            with path.open("wb") as out:
+                out.write(content)
+        except OSError as error:
+            raise UserError(f"cannot write: {error.strerror or error}", path=path) from None
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -44,6 +52,14 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o644) -> None:
         if isinstance(error, OSError):
             raise UserError(f"cannot write: {error.strerror or error}", path=path) from None
         raise
+
+
+def _is_special(path: Path) -> bool:
+    """Whether `path` exists and is not a regular file (a device or a pipe)."""
+    try:
+        return not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def load_yaml(path: Path) -> Any:
