@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from shopgen.schemas import modeline
+
 from ._columns import frozenset_literal, tuple_literal
 from ._context import ProjectContext
 from ._manifest import (
@@ -214,7 +216,8 @@ def _write_answers(project: Path, context: ProjectContext, contract_sha256: str)
         "answers": context.answers.as_context(),
         "files": manifest.as_dict(),
     }
-    text = "# shopgen's record of how this project was made; `shopgen update` reads it.\n"
+    text = modeline("project") + "\n"
+    text += "# shopgen's record of how this project was made; `shopgen update` reads it.\n"
     text += yaml.safe_dump(state, sort_keys=False, allow_unicode=True)
     (project / ANSWERS_FILE).write_text(text, encoding="utf-8")
 

@@ -31,6 +31,7 @@ Everything is computed before anything is written, then each file is replaced at
 from __future__ import annotations
 
 import hashlib
+import itertools
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -386,8 +387,9 @@ def _bookkeeping(
     rendered_owned = set(state["files"]["user_owned"])
     still_there = {n for n in record.user_owned if (project / n).exists()}
     state["files"]["user_owned"] = sorted((rendered_owned | still_there) - set(generated))
-    header = (rendered / ANSWERS_FILE).read_text(encoding="utf-8").split("\n", 1)[0]
-    text = header + "\n" + yaml.safe_dump(state, sort_keys=False, allow_unicode=True)
+    lines = (rendered / ANSWERS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
+    header = "".join(line for line in itertools.takewhile(lambda x: x.startswith("#"), lines))
+    text = header + yaml.safe_dump(state, sort_keys=False, allow_unicode=True)
     work.writes[ANSWERS_FILE] = _Write(text.encode("utf-8"), 0o644)
 
 
