@@ -167,3 +167,88 @@ def test_rules_reference_formats() -> None:
     assert page.returncode == 0
     assert page.stdout.startswith("<!DOCTYPE html>")
     assert 'id="money-integer-minor-units"' in page.stdout
+
+
+def test_completion_can_be_shown_for_each_shell() -> None:
+    result = shopgen("--show-completion", "bash")
+    assert result.returncode == 0, result.stderr
+    assert "_SHOPGEN_COMPLETE" in result.stdout
+    assert "--install-completion" in shopgen("--help").stdout
+
+
+def test_new_ends_with_the_next_steps(tmp_path: Path) -> None:
+    result = shopgen("new", "--no-input", "-o", "made", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index("Next steps:")
+    steps = [line.strip() for line in lines[start + 1 : start + 6]]
+    assert steps[0] == "cd made/shop-api"
+    assert "-m venv .venv" in steps[1] and "pip install -e '.[test]'" in steps[1]
+    assert steps[2:] == [
+        ".venv/bin/alembic upgrade head",
+        ".venv/bin/python -m pytest",
+        ".venv/bin/uvicorn app.main:create_app --factory --reload",
+    ]
+
+
+def _report_through_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run shopgen with stdout and stderr on a pseudo-terminal and return what it showed."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "shopgen", *args],
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm", **env},
+    ) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=120)
+    os.close(leader)
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.parametrize(("no_color", "coloured"), [("", True), ("1", False)])
+def test_colour_on_a_terminal_unless_no_color(
+    tmp_path: Path, no_color: str, coloured: bool
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n")
+    shown = _report_through_a_terminal(["lint", str(path)], {"NO_COLOR": no_color})
+    assert "oas-structure" in shown
+    assert ("\x1b[31merror" in shown) is coloured
+    assert ("\x1b[" in shown) is coloured
+
+
+def test_no_colour_into_a_pipe(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text("openapi: 3.1.0\ninfo: {title: x}\npaths: {}\n")
+    result = shopgen("lint", str(path))
+    assert "\x1b[" not in result.stdout + result.stderr
+
+
+def test_a_long_lint_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    paths = {
+        f"/api/v1/items-{i}": {
+            "get": {"operationId": f"getItem{i}", "responses": {"200": {"description": "ok"}}}
+        }
+        for i in range(40_000)
+    }
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"openapi": "3.1.0", "info": {"title": "x"}, "paths": paths}))
+    args = ["lint", str(path), "-o", str(tmp_path / "report.txt")]
+    shown = _report_through_a_terminal(args, {"NO_COLOR": "1"})
+    assert "linting big.json" in shown
+    assert shown.rstrip().endswith("\x1b[K")  # the progress line is erased at the end
+    piped = shopgen(*args)
+    assert piped.stdout == "" and piped.stderr == ""

@@ -18,7 +18,7 @@ app = typer.Typer(
     name="shopgen",
     help="Contract-first scaffold generator for e-commerce APIs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -107,9 +107,12 @@ def lint(
     from shopgen import lint as linter
     from shopgen.lint.reporters import FORMATS
     from shopgen.resources import bundled_contract
+    from shopgen.terminal import progress
 
+    target = contract or bundled_contract()
     with _user_errors():
-        report = linter.run(contract or bundled_contract(), ruleset=ruleset)
+        with progress(f"linting {target.name}"):
+            report = linter.run(target, ruleset=ruleset)
         _emit(report, FORMATS[output_format.value], output)
     raise typer.Exit(report.exit_code(fail_severity.value))
 
@@ -233,6 +236,55 @@ def new(
             skip_lint=skip_lint,
         )
     typer.echo(f"Created {project}")
+    typer.echo(_next_steps(project))
+
+
+def _next_steps(project: Path) -> str:
+    """What to type next, from where the user is now to a served, tested project."""
+    import os
+    import shlex
+
+    try:
+        where = os.path.relpath(project)
+    except ValueError:  # another drive on Windows
+        where = str(project)
+    python = "py" if os.name == "nt" else "python3"
+    bin_dir = r".venv\Scripts" if os.name == "nt" else ".venv/bin"
+    steps = [
+        f"cd {shlex.quote(where)}",
+        f"{python} -m venv .venv && {bin_dir}/pip install -e '.[test]'",
+        f"{bin_dir}/alembic upgrade head",
+        f"{bin_dir}/python -m pytest",
+        f"{bin_dir}/uvicorn app.main:create_app --factory --reload",
+    ]
+    return (
+        "\nNext steps:\n"
+        + "\n".join(f"  {step}" for step in steps)
+        + (
+            "\n\nThe project's README says what each part does; after the contract changes, "
+            "`shopgen update` regenerates the project."
+        )
+    )
+
+
+class _SchemaName(StrEnum):
+    ruleset = "ruleset"
+    project = "project"
+
+
+@app.command()
+def schema(
+    name: Annotated[
+        _SchemaName,
+        typer.Argument(
+            help="`ruleset` (house-rules.yaml and team rulesets) or `project` (.shopgen.yaml)."
+        ),
+    ],
+) -> None:
+    """Print the JSON Schema of a ruleset or of a project's .shopgen.yaml, for editors."""
+    from shopgen.schemas import schema_text
+
+    typer.echo(schema_text(name.value), nl=False)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from shopgen import terminal
 from shopgen.diff._report import DiffReport
 
 __all__ = ["summary", "write"]
@@ -24,7 +25,7 @@ def summary(report: DiffReport) -> str:
 
 def write(report: DiffReport, out: TextIO, *, colour: bool | None = None) -> None:
     if colour is None:
-        colour = out.isatty()
+        colour = terminal.colour(out)
     for change in report.changes:
         marker = "BREAKING" if change.breaking else "ok      "
         if colour:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from shopgen import terminal
 from shopgen.lint._report import Report
 
 __all__ = ["write"]
@@ -20,7 +21,7 @@ _BOLD, _RESET = "\033[1m", "\033[0m"
 
 def write(report: Report, out: TextIO, *, colour: bool | None = None) -> None:
     if colour is None:
-        colour = out.isatty()
+        colour = terminal.colour(out)
     for f in report.findings:
         severity: str = f.severity
         if colour:
