@@ -109,7 +109,7 @@ async def test_bad_tokens_are_401(app: FastAPI, client: httpx.AsyncClient) -> No
         "wrong key": (jwt.encode(claims, "another-secret-" * 4, "HS256"), 40101),
         "wrong audience": (jwt.encode({**claims, "aud": "other"}, secret, "HS256"), 40101),
         "no exp": (jwt.encode({k: v for k, v in claims.items() if k != "exp"}, secret), 40101),
-        "alg none": (jwt.encode(claims, None, algorithm="none"), 40101),
+        "alg none": (jwt.encode(claims, "", algorithm="none"), 40101),
     }
     for name, (token, code) in cases.items():
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import Request, Response
 from sqlalchemy import text
@@ -16,7 +17,7 @@ from app.core.redis import ping
 DATABASE_TIMEOUT = 2.0
 
 
-async def _database_status(session: SessionDep) -> str:
+async def _database_status(session: SessionDep) -> Literal["ok", "down"]:
     try:
         await asyncio.wait_for(session.execute(text("SELECT 1")), DATABASE_TIMEOUT)
     except (SQLAlchemyError, OSError, TimeoutError):
