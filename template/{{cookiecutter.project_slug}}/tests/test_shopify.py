@@ -462,7 +462,7 @@ async def test_replayed_and_out_of_order_inventory_never_rolls_stock_back(
         async with app.state.sessionmaker() as session:
             stored = await session.get(Product, product["id"])
             assert stored is not None
-            return stored.stock
+            return int(stored.stock)
 
     captured, headers = delivery("inventory_levels/update", older)
     assert (await client.post(HOOK, content=captured, headers=headers)).status_code == 200

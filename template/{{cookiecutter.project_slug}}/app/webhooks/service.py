@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -281,7 +281,7 @@ class Processor:
             if changed_at <= variant.inventory_updated_at:
                 return False
         # Only if nobody applied a newer level meanwhile: the row's timestamp is the fence.
-        fence = ShopifyVariant.inventory_updated_at.is_(None)
+        fence: ColumnElement[bool] = ShopifyVariant.inventory_updated_at.is_(None)
         if variant.inventory_updated_at is not None:
             fence = ShopifyVariant.inventory_updated_at == variant.inventory_updated_at
         moved = await self.session.execute(
