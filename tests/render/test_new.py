@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+import shopgen
 from shopgen import render
 from shopgen.errors import LintFailed, UserError
 from shopgen.resources import bundled_contract, specs_dir, template_dir
@@ -49,18 +50,27 @@ def test_new_writes_the_project_and_its_record(tmp_path: Path, home: Path) -> No
 
     record = yaml.safe_load((project / ".shopgen.yaml").read_text())
     contract_bytes = bundled_contract().read_bytes()
-    assert record["shopgen_version"] == "0.1.0"
+    assert record["shopgen_version"] == shopgen.__version__
     assert record["contract"]["sha256"] == hashlib.sha256(contract_bytes).hexdigest()
     assert record["answers"]["project_slug"] == "tea-house"
     assert (project / "contract/openapi.yaml").read_bytes() == contract_bytes
 
     generated = set(record["files"]["generated"])
+    template = set(record["files"]["template"])
     owned = set(record["files"]["user_owned"])
     # Shopify sync is off by default, so its package and its mixin are left out.
     assert generated == set(render.GENERATED_FILES) - {"app/webhooks/contract_fields.py"}
     assert not (project / "app/webhooks").exists()
-    assert not generated & owned
-    for name in generated | owned:
+    # No stub (every canonical operation is implemented): the migrations alone are written once.
+    assert owned and all(name.startswith("alembic/versions/") for name in owned)
+    assert {"app/orders/service.py", "README.md", "alembic/env.py"} <= template
+    assert not generated & template and not template & owned
+    # Every file shopgen merges on update has its base.
+    base = project / render.BASE_DIR
+    assert {p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file()} == (
+        generated | template
+    )
+    for name in generated | template | owned:
         text = (project / name).read_text(encoding="utf-8")
         assert "{{ cookiecutter" not in text and "{%" not in text, name
         if name.endswith(".py"):

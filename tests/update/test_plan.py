@@ -22,7 +22,7 @@ def test_dry_run_writes_nothing_and_predicts_the_update(project: Path, tmp_path:
 
     assert snapshot(project) == before
     record = yaml.safe_load((project / ".shopgen.yaml").read_text(encoding="utf-8"))
-    generated = set(record["files"]["generated"])
+    merged = set(record["files"]["generated"]) | set(record["files"]["template"])
     assert dry.created == ("app/custom/get_category_stats.py",)
     assert (
         {
@@ -32,8 +32,11 @@ def test_dry_run_writes_nothing_and_predicts_the_update(project: Path, tmp_path:
             "app/api/schemas.py",
         }
         <= set(dry.updated)
-        <= generated
+        <= merged
     )
+    # The README lists the contract's new field; the migrations, already run, stay as they are.
+    assert "README.md" in dry.updated
+    assert not any(name.startswith("alembic/versions/") for name in dry.updated)
     assert dry.merged == dry.conflicted == ()
     orphan = "app/custom/delete_category.py"
     assert set(record["files"]["user_owned"]) - {orphan} <= set(dry.untouched)
@@ -75,7 +78,7 @@ def test_same_lines_changed_by_both_sides_conflict(project: Path, tmp_path: Path
     result = shopgen("update", str(project), "--contract", str(contract))
 
     assert result.returncode == 1, result.stderr
-    assert "  conflicted  app/api/handlers.py" in result.stdout.splitlines()
+    assert "  conflicted  generated app/api/handlers.py" in result.stdout.splitlines()
     assert "1 file(s) changed with conflicts" in result.stdout
     merged = handlers.read_text(encoding="utf-8")
     for marker in ("<<<<<<< yours", "||||||| base", "=======", ">>>>>>> shopgen"):

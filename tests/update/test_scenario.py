@@ -57,7 +57,8 @@ def test_update_keeps_edits_adds_the_new_and_reports_the_removed(
 
     assert plan.exit_code == 0
     assert plan.conflicted == ()
-    assert plan.merged == ("app/api/handlers.py",)
+    # The README is a template file: it now lists the new field, and keeps the user's notes.
+    assert plan.merged == ("app/api/handlers.py", "README.md")
     assert "app/custom/get_category_stats.py" in plan.created
     assert {"app/api/operations.py", "app/api/schemas.py"} <= set(plan.updated)
     assert plan.added_operations == ("getCategoryStats",)
@@ -70,7 +71,8 @@ def test_update_keeps_edits_adds_the_new_and_reports_the_removed(
     assert plan.migration_command in text
 
     # The user's edits, in a user-owned file, a stub and a generated file, are all there.
-    assert (project / "README.md").read_text(encoding="utf-8").endswith(USER_NOTE)
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert readme.endswith(USER_NOTE) and "- Product: `origin`" in readme
     assert stub.read_text(encoding="utf-8").endswith(STUB_EDIT)
     merged = handlers.read_text(encoding="utf-8")
     assert merged.endswith(HANDLER_EDIT)

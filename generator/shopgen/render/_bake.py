@@ -33,7 +33,7 @@ from ._schemas import black_format, generate_models
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-__all__ = ["bake"]
+__all__ = ["bake", "render_template"]
 
 _CACHES = "__pycache__"
 
@@ -48,11 +48,43 @@ def bake(
     into: Path,
     format_code: bool = True,
 ) -> Path:
-    """Render the project under `into` and return its directory.
+    """Render the project under `into` and return its directory."""
+    project = _generate(template, questions, context, into)
+    _drop_left_out(project, context)
+    formatted, stubs = _write_python_made(template, project, context, contract_bytes)
+    if not (format_code and format_python(project)) and not formatted:
+        # The template is written ruff-clean; only freshly generated models need formatting.
+        schemas = project / "app/api/schemas.py"
+        schemas.write_text(black_format(schemas.read_text(encoding="utf-8")), encoding="utf-8")
+    _write_answers(project, context, contract_sha256, stubs)
+    return project
 
-    Cookiecutter's lower-level API is used on purpose: `cookiecutter()` reads the user's
-    config and writes replay files under the home directory. Prompting happened already,
-    `.shopgen.yaml` is this project's replay file.
+
+def render_template(
+    template: Path,
+    questions: dict[str, Any],
+    context: ProjectContext,
+    *,
+    into: Path,
+    format_code: bool = True,
+) -> Path:
+    """Render only the template's own files (no contract-generated ones, no `.env`, no
+    record) under `into`, formatted as `bake` formats them: an earlier release's files."""
+    project = _generate(template, questions, context, into)
+    _drop_left_out(project, context)
+    if format_code:
+        format_python(project)
+    return project
+
+
+def _generate(
+    template: Path, questions: dict[str, Any], context: ProjectContext, into: Path
+) -> Path:
+    """Cookiecutter renders the template's files.
+
+    Its lower-level API is used on purpose: `cookiecutter()` reads the user's config and
+    writes replay files under the home directory. Prompting happened already, `.shopgen.yaml`
+    is this project's replay file.
     """
     from cookiecutter.generate import generate_files  # type: ignore[import-untyped]
 
@@ -78,15 +110,8 @@ def bake(
             accept_hooks=True,
         )
     )
-    _drop_left_out(project, context)
     for cache in sorted(project.rglob(_CACHES), reverse=True):
         shutil.rmtree(cache, ignore_errors=True)
-    formatted = _write_python_made(template, project, context, contract_bytes)
-    if not (format_code and format_python(project)) and not formatted:
-        # The template is written ruff-clean; only freshly generated models need formatting.
-        schemas = project / "app/api/schemas.py"
-        schemas.write_text(black_format(schemas.read_text(encoding="utf-8")), encoding="utf-8")
-    _write_answers(project, context, contract_sha256)
     return project
 
 
@@ -120,19 +145,19 @@ def _drop_left_out(project: Path, context: ProjectContext) -> None:
 
 def _write_python_made(
     template: Path, project: Path, context: ProjectContext, contract_bytes: bytes
-) -> bool:
-    """Write what Python makes; whether the models came formatted."""
+) -> tuple[bool, tuple[str, ...]]:
+    """Write what Python makes; whether the models came formatted, and the stubs written."""
     (project / CONTRACT_COPY).parent.mkdir(parents=True, exist_ok=True)
     (project / CONTRACT_COPY).write_bytes(contract_bytes)
     models, formatted = generate_models(context.document, context.inline_bodies, HEADER)
     (project / "app/api/schemas.py").write_text(models, encoding="utf-8")
-    _write_stubs(template, project, context)
+    stubs = _write_stubs(template, project, context)
     _write_contract_fields(template, project, context)
     _write_client(project, context)
     env_file = project / ".env"
     env_file.write_text(_dotenv(context), encoding="utf-8")
     env_file.chmod(0o600)
-    return formatted
+    return formatted, stubs
 
 
 def _write_client(project: Path, context: ProjectContext) -> None:
@@ -164,12 +189,15 @@ def _partials(template: Path) -> Environment:
     return env
 
 
-def _write_stubs(template: Path, project: Path, context: ProjectContext) -> None:
+def _write_stubs(template: Path, project: Path, context: ProjectContext) -> tuple[str, ...]:
     """One handler stub per operation no domain package implements, in the user's zone."""
     stub = _partials(template).get_template("custom_handler.py.jinja")
+    written = []
     for op in context.custom:
-        target = project / "app" / "custom" / f"{op.function_name}.py"
-        target.write_text(stub.render(op=op, ctx=context), encoding="utf-8")
+        name = f"app/custom/{op.function_name}.py"
+        (project / name).write_text(stub.render(op=op, ctx=context), encoding="utf-8")
+        written.append(name)
+    return tuple(written)
 
 
 def _write_contract_fields(template: Path, project: Path, context: ProjectContext) -> None:
@@ -207,8 +235,10 @@ def _dotenv(context: ProjectContext) -> str:
     return text
 
 
-def _write_answers(project: Path, context: ProjectContext, contract_sha256: str) -> None:
-    manifest = build_manifest(project)
+def _write_answers(
+    project: Path, context: ProjectContext, contract_sha256: str, stubs: tuple[str, ...]
+) -> None:
+    manifest = build_manifest(project, stubs)
     _write_base(project, manifest)
     state = {
         "shopgen_version": context.shopgen_version,
@@ -223,8 +253,9 @@ def _write_answers(project: Path, context: ProjectContext, contract_sha256: str)
 
 
 def _write_base(project: Path, manifest: Manifest) -> None:
-    """Keep the generated files as written: `shopgen update` merges edits against them."""
-    for name in manifest.generated:
+    """Keep the generated and template files as written: `shopgen update` merges edits
+    against them."""
+    for name in manifest.merged:
         copy = project / BASE_DIR / name
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(project / name, copy)

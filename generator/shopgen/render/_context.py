@@ -100,7 +100,10 @@ class ProjectContext:
         return tuple(lines[module] for module in sorted(lines))
 
 
-def build_context(contract: Contract, answers: Answers) -> ProjectContext:
+def build_context(
+    contract: Contract, answers: Answers, *, shopgen_version: str = __version__
+) -> ProjectContext:
+    """What the template prints; `shopgen_version` is the release the files say made them."""
     document = contract.document
     inline = inline_bodies(contract)
     bodies = {f"{pascal_case(op_id)}Body": schema for op_id, schema in inline.items()}
@@ -123,7 +126,7 @@ def build_context(contract: Contract, answers: Answers) -> ProjectContext:
         fields=collect_fields(contract),
         api_title=str(info.get("title") or answers.project_name),
         api_version=str(info.get("version") or "0.1.0"),
-        shopgen_version=__version__,
+        shopgen_version=shopgen_version,
         toml_description=json.dumps(answers.description, ensure_ascii=False),
         toml_author=json.dumps(answers.author, ensure_ascii=False),
         distribution=answers.project_slug,

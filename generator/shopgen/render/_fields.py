@@ -19,7 +19,7 @@ from ._columns import Column, build_column, isort_key, nullable_member
 from ._payloads import request_example, sample
 from ._resources import ContractView, TableResource, contract_resources
 
-__all__ = ["ContractFields", "collect_fields"]
+__all__ = ["ContractFields", "FieldsByTable", "collect_fields"]
 
 PropertyMap = tuple[dict[str, Any], set[str]]
 
@@ -106,14 +106,35 @@ class ContractFields:
         return f"from app.core.db import {', '.join(names)}" if names else None
 
 
-def collect_fields(contract: Contract) -> dict[str, ContractFields]:
+class FieldsByTable(Mapping[str, ContractFields]):
+    """The extra fields by table name. The templates of earlier releases name the users
+    table by its domain package (`fields.auth`), so that name still answers."""
+
+    _LEGACY = {"auth": "users"}
+
+    def __init__(self, tables: Mapping[str, ContractFields]) -> None:
+        self._tables = dict(tables)
+
+    def __getitem__(self, key: str) -> ContractFields:
+        return self._tables[self._LEGACY.get(key, key) if key not in self._tables else key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
+def collect_fields(contract: Contract) -> FieldsByTable:
     """The extra fields of each table the contract describes, by table name."""
     operations = {op.operation_id: op for op in contract.operations if op.operation_id}
-    return {
-        r.table: _table_fields(contract, operations, r, r.contract)
-        for r in contract_resources()
-        if r.contract is not None
-    }
+    return FieldsByTable(
+        {
+            r.table: _table_fields(contract, operations, r, r.contract)
+            for r in contract_resources()
+            if r.contract is not None
+        }
+    )
 
 
 def _object(contract: Contract, schema: Any, at: tuple[str, ...]) -> PropertyMap | None:

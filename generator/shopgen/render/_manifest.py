@@ -1,9 +1,15 @@
-"""Which files of a generated project shopgen owns and which belong to the user.
+"""The three kinds of files in a generated project, as `.shopgen.yaml` records them.
 
-Generated files are rewritten from the contract on every regeneration and open with
-`HEADER`; every other file is the user's: written once, never overwritten. `shopgen update`
-reads this split from `.shopgen.yaml`, and the generated files as last written from
-`BASE_DIR` (its three-way merge base).
+- *generated*: rendered from the contract (the binding layer, the column mixins), opening
+  with `HEADER`;
+- *template*: rendered from the template (domain code, models, migrations, tests, README);
+- *user-owned*: written once, then the user's like every file shopgen never wrote: the 501
+  stubs in `app/custom/`, and the Alembic revisions (a database has run them, so a
+  rendering changed by the contract or by a newer template must not rewrite them; a new
+  revision is created).
+
+`shopgen update` merges generated and template files three-way against `BASE_DIR`, which
+keeps every one of them as shopgen last wrote it; user-owned files are created once.
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ GENERATED_FILES: tuple[str, ...] = (
     *(f"{CLIENT_DIR}/{name}" for name in client_file_names(CLIENT_TARGET)),
 )
 
+# Template files written once and never merged: migrations already applied somewhere.
+WRITTEN_ONCE: tuple[str, ...] = ("alembic/versions/",)
+
 # Never part of the manifest: local state, not project files.
 _UNTRACKED = frozenset({ANSWERS_FILE, ".env"})
 
@@ -59,10 +68,25 @@ _UNTRACKED = frozenset({ANSWERS_FILE, ".env"})
 @dataclass(frozen=True, slots=True)
 class Manifest:
     generated: tuple[str, ...]
+    template: tuple[str, ...]
     user_owned: tuple[str, ...]
 
+    @property
+    def merged(self) -> tuple[str, ...]:
+        """The files `shopgen update` merges, whose base `BASE_DIR` keeps."""
+        return self.generated + self.template
+
+    def kind(self, name: str) -> str:
+        if name in self.generated:
+            return "generated"
+        return "template" if name in self.template else "user"
+
     def as_dict(self) -> dict[str, Any]:
-        return {"generated": list(self.generated), "user_owned": list(self.user_owned)}
+        return {
+            "generated": list(self.generated),
+            "template": list(self.template),
+            "user_owned": list(self.user_owned),
+        }
 
 
 def _relative_files(root: Path) -> Iterable[str]:
@@ -73,7 +97,11 @@ def _relative_files(root: Path) -> Iterable[str]:
                 yield relative
 
 
-def build_manifest(project: Path) -> Manifest:
+def build_manifest(project: Path, user_owned: Iterable[str]) -> Manifest:
+    """The manifest of a freshly rendered project; `user_owned` are the stubs written in it,
+    which with the migrations are written once; every other file is generated or template."""
     files = sorted(set(_relative_files(project)) - _UNTRACKED)
+    owned = set(user_owned) | {f for f in files if f.startswith(WRITTEN_ONCE)}
     generated = tuple(f for f in files if f in GENERATED_FILES)
-    return Manifest(generated, tuple(f for f in files if f not in GENERATED_FILES))
+    template = tuple(f for f in files if f not in GENERATED_FILES and f not in owned)
+    return Manifest(generated, template, tuple(f for f in files if f in owned))

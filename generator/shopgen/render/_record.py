@@ -29,7 +29,14 @@ class ProjectRecord:
     contract_sha256: str
     answers: Mapping[str, Any]
     generated: tuple[str, ...]
+    # Absent from records of shopgen 0.1.0, which counted template files as user-owned.
+    template: tuple[str, ...]
     user_owned: tuple[str, ...]
+
+    @property
+    def files(self) -> frozenset[str]:
+        """Every file shopgen recorded writing."""
+        return frozenset((*self.generated, *self.template, *self.user_owned))
 
     def reanswer(self, overrides: Mapping[str, str]) -> Answers:
         """The recorded answers with `overrides` applied, checked as `shopgen new` checks them."""
@@ -92,6 +99,7 @@ def _checked(path: Path, data: object) -> ProjectRecord:
         contract_sha256=sha,
         answers={key: answers[key] for key in _CHECKS},
         generated=_names(path, files, "generated"),
+        template=_names(path, files, "template") if "template" in files else (),
         user_owned=_names(path, files, "user_owned"),
     )
 

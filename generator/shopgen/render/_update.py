@@ -4,23 +4,26 @@ every hand-written line.
     plan = render.update(Path("shop-api"), contract=None, dry_run=False, overrides={},
                          force=False)
 
-How it decides, file by file (the split comes from the manifest in `.shopgen.yaml`):
+How it decides, file by file (the kinds come from the new rendering's manifest):
 
 - The project is rendered again into a temporary directory, from its contract copy (or
   `contract`, which replaces the copy) and the recorded answers (with `overrides`), by the
   installed shopgen's template: the *new* rendering.
-- *Generated* files are merged three-way: *base* is the file as shopgen last wrote it, kept in
-  `.shopgen/base/` (committed with the project, 239 kB for the bundled contract), *yours*
-  is the file in the project, *new* is the new rendering. Untouched by you, it is replaced;
+- *Generated* files (from the contract) and *template* files (from the template: domain
+  code, models, tests, README) are merged three-way: *base* is the file as
+  shopgen last wrote it, kept in `.shopgen/base/` (committed with the project), *yours* is
+  the file in the project, *new* is the new rendering. Untouched by you, it is replaced;
   edited by you, `git merge-file` merges the two changes, and lines both changed are left
   between standard conflict markers and listed (exit 1). The contract copy is not merged: it
-  is whatever contract the new rendering came from.
-- *User-owned* files are never written once they exist. A new one (a stub in `app/custom/` for
-  a new operation, a file a newer template added) is created; one you deleted stays deleted.
-  A handler in `app/custom/` whose operation left the contract is reported, not deleted.
-- A project made before `.shopgen/base/` existed gets its base by rendering the recorded
-  answers and contract again, which is exact only with the same shopgen and an unchanged
-  contract copy; otherwise update stops and says how to get there.
+  is whatever contract the new rendering came from. A template file you deleted stays
+  deleted (reported); a new one is created. Without any base to merge against, an edited
+  template file is kept as it is (reported).
+- *User-owned* files (the stubs in `app/custom/`, and every file shopgen never wrote) are
+  never written once they exist; a new stub (for a new operation) is created. A handler in
+  `app/custom/` whose operation left the contract is reported, not deleted.
+- Bases `.shopgen/base/` lacks (template files of projects made by 0.1.0, which kept bases
+  for generated files only) are rebuilt by rendering the template of the release that made
+  the project, shipped with shopgen, with the recorded answers (see `_bases`).
 
 Merging needs the `git` command (the project need not be a repository). In a git work tree,
 update refuses uncommitted changes unless `force`, so its own changes can always be diffed
@@ -30,10 +33,9 @@ Everything is computed before anything is written, then each file is replaced at
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,8 +48,9 @@ from shopgen.errors import UserError
 from shopgen.files import load_yaml, parse_yaml, write_atomic
 from shopgen.resources import template_dir
 
-from ._answers import Answers, read_questions
+from ._answers import read_questions
 from ._bake import bake
+from ._bases import merge_bases
 from ._context import build_context
 from ._fields import collect_fields
 from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY
@@ -70,11 +73,20 @@ class UpdatePlan:
     merged: tuple[str, ...] = ()
     conflicted: tuple[str, ...] = ()
     untouched: tuple[str, ...] = ()
+    # Template files the user deleted, kept deleted; edited ones without a base, kept as is.
+    kept_deleted: tuple[str, ...] = ()
+    kept_unmerged: tuple[str, ...] = ()
+    # (path, "generated" | "template" | "user") of every file listed above.
+    kinds: tuple[tuple[str, str], ...] = ()
     # Handlers in app/custom/ whose operation is gone: (path, operationId or "").
     orphaned_handlers: tuple[tuple[str, str], ...] = ()
     added_operations: tuple[str, ...] = ()
     removed_operations: tuple[str, ...] = ()
     new_columns: tuple[str, ...] = ()
+
+    def kind_of(self, name: str) -> str:
+        """`generated`, `template` or `user`."""
+        return dict(self.kinds).get(name, "user")
 
     @property
     def exit_code(self) -> int:
@@ -98,8 +110,17 @@ class UpdatePlan:
             ("merged", self.merged),
             ("conflicted", self.conflicted),
         ):
-            out.extend(f"  {kind:<11} {name}" for name in names)
+            out.extend(f"  {kind:<11} {self.kind_of(name):<10}{name}" for name in names)
         out.append(f"  {'untouched':<11} {len(self.untouched)} file(s)")
+        out.extend(
+            f"kept deleted {name}: a template file you deleted; to have it back, drop it "
+            f"from `files.template` in {ANSWERS_FILE} and update again"
+            for name in self.kept_deleted
+        )
+        out.extend(
+            f"kept {name} as it is: edited, and no base to merge the template's changes against"
+            for name in self.kept_unmerged
+        )
         if self.added_operations:
             out.append(f"operations added: {', '.join(self.added_operations)}")
         if self.removed_operations:
@@ -139,6 +160,8 @@ class _Work:
         default_factory=lambda: {k: [] for k in ("created", "updated", "merged", "conflicted")}
     )
     untouched: list[str] = field(default_factory=list)
+    kept_deleted: list[str] = field(default_factory=list)
+    kept_unmerged: list[str] = field(default_factory=list)
 
 
 def update(
@@ -179,12 +202,16 @@ def update(
         )
         state = _read_state(rendered)
         generated = tuple(state["files"]["generated"])
-        base = _base(project, record, generated, template, questions, Path(tmp) / "old")
+        from_template = tuple(state["files"]["template"])
+        base = merge_bases(project, record, generated + from_template, scratch=Path(tmp))
         work = _Work()
         for name in generated:
             _plan_generated(work, name, project, rendered, base.get(name))
+        for name in from_template:
+            _plan_template(work, name, project, rendered, base.get(name), record)
         for name in state["files"]["user_owned"]:
             _plan_user_owned(work, name, project, rendered, record)
+        kinds = dict.fromkeys(generated, "generated") | dict.fromkeys(from_template, "template")
         orphans = _orphaned_handlers(project, record, rendered)
         old_document = _old_document(base)
         plan = UpdatePlan(
@@ -195,6 +222,11 @@ def update(
             merged=tuple(work.kinds["merged"]),
             conflicted=tuple(work.kinds["conflicted"]),
             untouched=tuple(work.untouched),
+            kept_deleted=tuple(work.kept_deleted),
+            kept_unmerged=tuple(work.kept_unmerged),
+            kinds=tuple(
+                (name, kinds.get(name, "user")) for names in work.kinds.values() for name in names
+            ),
             orphaned_handlers=orphans,
             added_operations=_sorted_difference(
                 _operation_ids(loaded.document), _operation_ids(old_document)
@@ -205,7 +237,7 @@ def update(
             new_columns=_new_columns(old_document, loaded),
         )
         if not dry_run:
-            _bookkeeping(work, project, rendered, state, record, generated)
+            _bookkeeping(work, project, rendered, state, record)
             _apply(project, work.writes)
     return plan
 
@@ -233,45 +265,6 @@ def _check_clean(project: Path, *, exempt: tuple[str, ...]) -> None:
 def _read_state(rendered: Path) -> dict[str, Any]:
     state: dict[str, Any] = load_yaml(rendered / ANSWERS_FILE)
     return state
-
-
-def _base(
-    project: Path,
-    record: ProjectRecord,
-    generated: Iterable[str],
-    template: Path,
-    questions: dict[str, Any],
-    scratch: Path,
-) -> dict[str, bytes]:
-    """The generated files as shopgen last wrote them."""
-    kept = project / BASE_DIR
-    if kept.is_dir():
-        names = set(generated) | set(record.generated)
-        return {n: (kept / n).read_bytes() for n in names if (kept / n).is_file()}
-    copy = project / CONTRACT_COPY
-    unchanged = copy.is_file() and hashlib.sha256(copy.read_bytes()).hexdigest() == (
-        record.contract_sha256
-    )
-    if record.shopgen_version != __version__ or not unchanged:
-        raise UserError(
-            f"`{BASE_DIR}/` is missing and the project cannot be rendered as it was (made by "
-            f"shopgen {record.shopgen_version}, contract copy "
-            f"{'unchanged' if unchanged else 'changed'}); restore `{CONTRACT_COPY}` as "
-            "generated, pass the new contract with --contract, and use the recorded shopgen",
-            path=project,
-        )
-    old = load_contract(copy)
-    answers: Answers = record.reanswer({})
-    rendered = bake(
-        template,
-        questions,
-        build_context(old, answers),
-        contract_bytes=copy.read_bytes(),
-        contract_sha256=old.sha256,
-        into=scratch,
-    )
-    names = set(generated) | set(record.generated)
-    return {n: (rendered / n).read_bytes() for n in names if (rendered / n).is_file()}
 
 
 def _read(path: Path) -> bytes | None:
@@ -302,11 +295,38 @@ def _plan_generated(
         work.writes[name] = _Write(merged.content, (project / name).stat().st_mode & 0o777)
 
 
+def _plan_template(
+    work: _Work, name: str, project: Path, rendered: Path, base: bytes | None, record: ProjectRecord
+) -> None:
+    source = rendered / name
+    new = source.read_bytes()
+    current = _read(project / name)
+    if current is None:
+        if name in record.files:
+            work.kept_deleted.append(name)
+        else:
+            work.kinds["created"].append(name)
+            work.writes[name] = _Write(new, source.stat().st_mode & 0o777)
+    elif current == new or base == new:
+        work.untouched.append(name)
+    elif base is None:
+        work.kept_unmerged.append(name)
+    elif current == base:
+        work.kinds["updated"].append(name)
+        work.writes[name] = _Write(new, (project / name).stat().st_mode & 0o777)
+    else:
+        merged = merge_three(name, current=current, base=base, new=new)
+        if merged.content == current:
+            work.untouched.append(name)
+            return
+        work.kinds["conflicted" if merged.conflicts else "merged"].append(name)
+        work.writes[name] = _Write(merged.content, (project / name).stat().st_mode & 0o777)
+
+
 def _plan_user_owned(
     work: _Work, name: str, project: Path, rendered: Path, record: ProjectRecord
 ) -> None:
-    known = name in record.user_owned or name in record.generated
-    if (project / name).exists() or known:
+    if (project / name).exists() or name in record.files:
         work.untouched.append(name)
         return
     source = rendered / name
@@ -379,14 +399,19 @@ def _bookkeeping(
     rendered: Path,
     state: dict[str, Any],
     record: ProjectRecord,
-    generated: tuple[str, ...],
 ) -> None:
-    """Queue the new merge base and the new `.shopgen.yaml`, written after the project files."""
-    for name in generated:
-        work.writes[f"{BASE_DIR}/{name}"] = _Write((rendered / name).read_bytes(), 0o644)
-    rendered_owned = set(state["files"]["user_owned"])
+    """Queue the new merge bases and the new `.shopgen.yaml`, written after the project files.
+
+    Every generated and template file the project keeps gets the new rendering as its base;
+    one left deleted or unmerged gets none, so nothing pretends shopgen wrote it."""
+    files = state["files"]
+    skipped = set(work.kept_deleted) | set(work.kept_unmerged)
+    for name in [*files["generated"], *files["template"]]:
+        if name not in skipped:
+            work.writes[f"{BASE_DIR}/{name}"] = _Write((rendered / name).read_bytes(), 0o644)
+    merged = set(files["generated"]) | set(files["template"])
     still_there = {n for n in record.user_owned if (project / n).exists()}
-    state["files"]["user_owned"] = sorted((rendered_owned | still_there) - set(generated))
+    files["user_owned"] = sorted((set(files["user_owned"]) | still_there) - merged)
     lines = (rendered / ANSWERS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
     header = "".join(line for line in itertools.takewhile(lambda x: x.startswith("#"), lines))
     text = header + yaml.safe_dump(state, sort_keys=False, allow_unicode=True)
