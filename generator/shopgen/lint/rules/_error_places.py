@@ -14,6 +14,7 @@ its errors is reported on its own line.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -283,9 +284,8 @@ def _dialect_validator(contract: Contract, schema: Any) -> Any:
     """
     from jsonschema.validators import validator_for  # type: ignore[import-untyped]
 
-    try:  # the registry of the OpenAPI dialects' metaschemas, which `check_schema` reads
-        from openapi_schema_validator._specifications import REGISTRY
-    except ImportError:
+    registry = _dialect_registry()
+    if registry is None:
         return None
     if not contract.is_31:
         from openapi_schema_validator import OAS30Validator
@@ -307,8 +307,36 @@ def _dialect_validator(contract: Contract, schema: Any) -> Any:
     return checker(
         cls.META_SCHEMA,
         format_checker=format_checker or cls.FORMAT_CHECKER,
-        registry=REGISTRY,
+        registry=registry,
     )
+
+
+@functools.cache
+def _dialect_registry() -> Any:
+    """The JSON Schema metaschemas plus the OpenAPI dialects' ones that `check_schema` reads.
+
+    Built from the metaschema files openapi-schema-validator ships as package data, the way
+    it builds its own registry; None when that package no longer ships them there.
+    """
+    from importlib.resources import files
+
+    from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+    from referencing import Resource
+
+    root = files("openapi_schema_validator").joinpath("schemas")
+    if not root.is_dir():
+        return None
+    resources = []
+    stack = [root]
+    while stack:
+        for child in stack.pop().iterdir():
+            if child.name.startswith("."):
+                continue
+            if child.is_dir():
+                stack.append(child)
+            else:
+                resources.append(Resource.from_contents(json.loads(child.read_text("utf-8"))))
+    return (resources @ REGISTRY).crawl()
 
 
 def _valid_in_own_dialect(contract: Contract, schema: dict[str, Any]) -> bool:
