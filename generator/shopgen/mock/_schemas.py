@@ -133,7 +133,7 @@ def _translate(error: Any, prefix: str) -> Iterator[FieldError]:
                 )
         return
     if keyword in ("anyOf", "oneOf") and error.context:
-        from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
+        from jsonschema.exceptions import best_match
 
         yield from _translate(best_match(error.context), prefix)
         return

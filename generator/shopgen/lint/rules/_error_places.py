@@ -282,7 +282,7 @@ def _dialect_validator(contract: Contract, schema: Any) -> Any:
     openapi-schema-validator's `check_schema` stops at the first error; this is the validator
     it uses, so that every error can be listed. None when it cannot be built the same way.
     """
-    from jsonschema.validators import validator_for  # type: ignore[import-untyped]
+    from jsonschema.validators import validator_for
 
     registry = _dialect_registry()
     if registry is None:
@@ -299,7 +299,7 @@ def _dialect_validator(contract: Contract, schema: Any) -> Any:
         if not isinstance(dialect, str):
             declared = contract.document.get("jsonSchemaDialect")
             dialect = declared if isinstance(declared, str) else OAS31_BASE_DIALECT_ID
-        cls = validator_for({"$schema": dialect}, default=None)
+        cls = validator_for({"$schema": dialect}, default=_UNKNOWN)
         if cls is None:
             return None
         format_checker = oas31_format_checker
@@ -309,6 +309,10 @@ def _dialect_validator(contract: Contract, schema: Any) -> Any:
         format_checker=format_checker or cls.FORMAT_CHECKER,
         registry=registry,
     )
+
+
+# `validator_for` answers its default for a dialect it does not know; None tells that apart.
+_UNKNOWN: Any = None
 
 
 @functools.cache
@@ -355,7 +359,7 @@ def _valid_in_own_dialect(contract: Contract, schema: dict[str, Any]) -> bool:
         return False
     from jsonschema.validators import validator_for
 
-    cls = validator_for({"$schema": dialect}, default=None)
+    cls = validator_for({"$schema": dialect}, default=_UNKNOWN)
     if cls is None:
         return True  # an unknown dialect is reported at `$schema`
     try:

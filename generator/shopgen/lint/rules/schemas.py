@@ -258,7 +258,7 @@ def _example_checker(contract: Contract) -> ExampleCheck:
 
     The registry and resolver are built once; each schema gets a light validator over them.
     """
-    import jsonschema  # type: ignore[import-untyped]  # no stubs; validators are Any here
+    import jsonschema
     import referencing
     import referencing.exceptions
     import referencing.jsonschema
