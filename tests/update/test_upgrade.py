@@ -93,8 +93,16 @@ def release_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def old_project(release_project: Path, tmp_path: Path) -> Path:
+    """The 0.1.0 project with the bundled contract of this release in `contract/`.
+
+    The house rules grew since 0.1.0 (the template now answers 503 and 413, so the contract
+    must say so): the 0.1.0 contract no longer lints clean, and `update` refuses it until the
+    user brings it up to date, as a user does first.
+    """
     target = tmp_path / release_project.name
     shutil.copytree(release_project, target, symlinks=True)
+    shutil.copyfile(REPO / "specs/shop.openapi.yaml", target / "contract/openapi.yaml")
+    commit(target, "Take the contract of the new release")
     return target
 
 
