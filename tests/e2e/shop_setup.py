@@ -1,5 +1,5 @@
 """Setting up a served shop for the order tests: a migrated database, an admin, a customer
-and a product, then reading stock where it lives."""
+and a product (sold as one variant), then reading stock where it lives."""
 
 from __future__ import annotations
 
@@ -55,6 +55,7 @@ class Shop:
     admin: dict[str, str]
     customer: dict[str, str]
     product_id: int
+    variant_id: int
 
 
 def _bearer(response: httpx.Response) -> dict[str, str]:
@@ -77,15 +78,21 @@ def open_shop(http: httpx.Client, stock: int) -> Shop:
     }
     created = http.post("/api/v1/products", json=product, headers=admin)
     assert created.status_code == 201, created.text
-    return Shop(admin, customer, created.json()["data"]["id"])
+    data = created.json()["data"]
+    return Shop(admin, customer, data["id"], data["variants"][0]["id"])
 
 
-def database_stock(database: Path, product_id: int) -> int:
+def database_stock(database: Path, variant_id: int) -> int:
     with sqlite3.connect(database) as connection:
         (stock,) = connection.execute(
-            "SELECT stock FROM products WHERE id = ?", (product_id,)
+            "SELECT stock FROM product_variants WHERE id = ?", (variant_id,)
         ).fetchone()
     return int(stock)
+
+
+def redis_stock_key(variant_id: int) -> str:
+    """Where a variant's count lives in Redis (the braces are its Cluster hash tag)."""
+    return f"stock:{{v{variant_id}}}"
 
 
 def order_count(database: Path, status: str | None = None) -> int:

@@ -1,4 +1,4 @@
-"""A flash sale through a real uvicorn with several workers: 200 buyers, 20 units.
+"""A flash sale through a real uvicorn with several workers: 200 buyers, 20 units of a variant.
 
 Run once with Redis in front of the database and once with the database alone. Exactly 20
 orders succeed, the rest are told the product is out of stock, and the count ends at 0 in
@@ -21,7 +21,7 @@ import pytest
 
 from .conftest import serve
 from .redis_process import RedisProcess
-from .shop_setup import Shop, database_stock, open_shop, order_count, shop_env
+from .shop_setup import Shop, database_stock, open_shop, order_count, redis_stock_key, shop_env
 
 BUYERS = 200
 STOCK = 20
@@ -44,7 +44,7 @@ async def _rush(base_url: str, shop: Shop) -> list[httpx.Response]:
         async def buy(n: int) -> httpx.Response:
             return await client.post(
                 "/api/v1/orders",
-                json={"items": [{"product_id": shop.product_id, "quantity": 1}]},
+                json={"items": [{"variant_id": shop.variant_id, "quantity": 1}]},
                 headers={**shop.customer, "Idempotency-Key": f"flash-sale-{n:04d}"},
             )
 
@@ -71,11 +71,11 @@ def _make_due(database: Path, order_ids: list[int]) -> None:
         )
 
 
-def _redis_stock(redis: RedisProcess | None, product_id: int) -> int | None:
+def _redis_stock(redis: RedisProcess | None, variant_id: int) -> int | None:
     if redis is None:
         return None
     with redis.client() as client:
-        value = client.get(f"stock:{{{product_id}}}")
+        value = client.get(redis_stock_key(variant_id))
     return int(value) if value is not None else None
 
 
@@ -111,9 +111,9 @@ def test_a_flash_sale_sells_exactly_the_stock(
         ][:3]
         refusals = {(r.json()["code"], r.json()["msg"]) for r in responses if r.status_code == 409}
         assert refusals == {(40901, "Out of stock")}
-        assert database_stock(database, shop.product_id) == 0
+        assert database_stock(database, shop.variant_id) == 0
         assert order_count(database) == STOCK
-        assert _redis_stock(redis, shop.product_id) in (None, 0)
+        assert _redis_stock(redis, shop.variant_id) in (None, 0)
         product = http.get(f"/api/v1/products/{shop.product_id}").json()["data"]
         assert product["stock"] == 0
 
@@ -122,8 +122,8 @@ def test_a_flash_sale_sells_exactly_the_stock(
 
         # Each cancellation sent twice at once: one wins, the other is an illegal transition.
         assert asyncio.run(_cancel_twice(base_url, shop, cancelled)) == [200] * 5 + [409] * 5
-        assert database_stock(database, shop.product_id) == 5
-        assert _redis_stock(redis, shop.product_id) in (None, 5)
+        assert database_stock(database, shop.variant_id) == 5
+        assert _redis_stock(redis, shop.variant_id) in (None, 5)
 
     # The management command, twice at once: each due order expires once.
     _make_due(database, by_command)
@@ -135,13 +135,13 @@ def test_a_flash_sale_sells_exactly_the_stock(
     outputs = [run.communicate(timeout=60)[0] for run in runs]
     assert all(run.returncode == 0 for run in runs)
     assert sum(int(out.split()[1]) for out in outputs) == len(by_command), outputs
-    assert database_stock(database, shop.product_id) == 15
-    assert _redis_stock(redis, shop.product_id) in (None, 15)
+    assert database_stock(database, shop.variant_id) == 15
+    assert _redis_stock(redis, shop.variant_id) in (None, 15)
 
     # The in-app job, running in every worker: the rest expire, their stock returns once.
     _make_due(database, by_job)
     with serve(canonical_project, {**env, "ORDER_EXPIRY_INTERVAL": "0.2"}, workers=2):
         _wait_for("the job to expire the rest", lambda: order_count(database, "expired") == 15)
-        assert database_stock(database, shop.product_id) == STOCK
-        assert _redis_stock(redis, shop.product_id) in (None, STOCK)
+        assert database_stock(database, shop.variant_id) == STOCK
+        assert _redis_stock(redis, shop.variant_id) in (None, STOCK)
         assert order_count(database, "pending_payment") == 0

@@ -12,7 +12,7 @@ import pytest
 
 from .conftest import serve
 from .redis_process import RedisProcess
-from .shop_setup import Shop, database_stock, open_shop, order_count, shop_env
+from .shop_setup import Shop, database_stock, open_shop, order_count, redis_stock_key, shop_env
 
 TIMELY = 2.0  # seconds: an outage is answered, not waited out
 
@@ -45,7 +45,7 @@ def test_orders_fail_closed_while_redis_is_down_and_recover(
         for n in range(2):
             placed, _ = _order(http, shop, f"before-outage-{n}")
             assert placed.status_code == 201, placed.text
-        assert database_stock(database, shop.product_id) == 8
+        assert database_stock(database, shop.variant_id) == 8
 
         redis_process.stop()
         for n in range(5):
@@ -59,7 +59,7 @@ def test_orders_fail_closed_while_redis_is_down_and_recover(
             assert int(refused.headers["Retry-After"]) > 0
             assert took < TIMELY
         assert order_count(database) == 2
-        assert database_stock(database, shop.product_id) == 8
+        assert database_stock(database, shop.variant_id) == 8
         health = http.get("/api/v1/health").json()["data"]
         assert health["redis"] == "down"
         reads = http.get(f"/api/v1/products/{shop.product_id}")
@@ -70,6 +70,6 @@ def test_orders_fail_closed_while_redis_is_down_and_recover(
         assert retried.status_code == 201, retried.text
         assert "Idempotent-Replayed" not in retried.headers
         assert order_count(database) == 3
-        assert database_stock(database, shop.product_id) == 7
+        assert database_stock(database, shop.variant_id) == 7
         with redis_process.client() as client:
-            assert int(client.get(f"stock:{{{shop.product_id}}}") or -1) == 7
+            assert int(client.get(redis_stock_key(shop.variant_id)) or -1) == 7

@@ -50,6 +50,12 @@ def test_the_canonical_contract_adds_nothing() -> None:
         "order_items": (),
         "payments": (),
         "shopify_deliveries": (),
+        "product_variants": (),
+        "addresses": (),
+        "refunds": (),
+        "refund_items": (),
+        "shipments": (),
+        "shipment_items": (),
     }
 
 

@@ -45,6 +45,22 @@ CANONICAL_OPERATION_IDS = (
     "getCurrentUser",
     "receiveShopifyWebhook",
     "getHealth",
+    "listProductVariants",
+    "createProductVariant",
+    "updateProductVariant",
+    "deleteProductVariant",
+    "exportOrders",
+    "createRefund",
+    "listRefunds",
+    "getRefund",
+    "receiveWechatPayRefundNotification",
+    "createShipment",
+    "listShipments",
+    "confirmReceipt",
+    "listAddresses",
+    "createAddress",
+    "updateAddress",
+    "deleteAddress",
 )
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -23,6 +23,8 @@ from ._operations import (
 
 __all__ = ["ProjectContext", "build_context"]
 
+_LINE_LENGTH = 100
+
 # Domain packages an answer can leave out, and the files that go with them. Their operations
 # then answer 501 from the binding layer, like an operation the template has not written yet.
 _OPTIONAL_DOMAINS: Mapping[str, tuple[str, ...]] = {
@@ -78,6 +80,21 @@ class ProjectContext:
         return tuple(sorted(n for n in names if n))
 
     @property
+    def raw_body_assignment(self) -> str:
+        """`RAW_BODY: frozenset[str] = frozenset({...})`, wrapped as ruff format wraps it."""
+        head = "RAW_BODY: frozenset[str] = frozenset("
+        ids = [op.id_literal for op in self.operations if op.raw_body]
+        if not ids:
+            return head + ")"
+        inner = "{" + ", ".join(ids) + "}"
+        if len(head) + len(inner) + 1 <= _LINE_LENGTH:
+            return f"{head}{inner})"
+        if len(inner) + 4 <= _LINE_LENGTH:
+            return f"{head}\n    {inner}\n)"
+        listed = "".join(f"        {op_id},\n" for op_id in ids)
+        return f"{head}\n    {{\n{listed}    }}\n)"
+
+    @property
     def needs_literal(self) -> bool:
         return any(p.literal_alias for op in self.operations for p in op.params)
 
@@ -90,6 +107,7 @@ class ProjectContext:
     def handler_imports(self) -> tuple[str, ...]:
         """The first-party imports of app/api/handlers.py, sorted as ruff's isort sorts them."""
         lines = {f"app.{d}": f"from app.{d} import handlers as {d}" for d in self.domains}
+        lines["app.api.binding"] = "from app.api.binding import Handler"
         names = sorted(op.function_name for op in self.custom)
         if names:
             line = f"from app.custom import {', '.join(names)}"

@@ -41,6 +41,10 @@ DOMAIN_OPERATIONS: Mapping[str, frozenset[str]] = {
             "replaceProduct",
             "updateProduct",
             "deleteProduct",
+            "listProductVariants",
+            "createProductVariant",
+            "updateProductVariant",
+            "deleteProductVariant",
         }
     ),
     "auth": frozenset(
@@ -48,7 +52,12 @@ DOMAIN_OPERATIONS: Mapping[str, frozenset[str]] = {
     ),
     "payments": frozenset({"createPayment", "getPayment", "receiveWechatPayNotification"}),
     "webhooks": frozenset({"receiveShopifyWebhook"}),
-    "orders": frozenset({"createOrder", "listOrders", "getOrder", "cancelOrder"}),
+    "orders": frozenset({"createOrder", "listOrders", "getOrder", "cancelOrder", "exportOrders"}),
+    "refunds": frozenset(
+        {"createRefund", "listRefunds", "getRefund", "receiveWechatPayRefundNotification"}
+    ),
+    "fulfilment": frozenset({"createShipment", "listShipments", "confirmReceipt"}),
+    "addresses": frozenset({"listAddresses", "createAddress", "updateAddress", "deleteAddress"}),
 }
 
 # Canonical operations the template will implement but does not yet: they answer 501 from
@@ -61,7 +70,7 @@ PENDING_OPERATIONS: frozenset[str] = frozenset()
 # bound: the handler reads `await request.body()` before parsing anything. A contract asks
 # the same of any operation with `x-shopgen-raw-body: true`.
 RAW_BODY_OPERATIONS: frozenset[str] = frozenset(
-    {"receiveWechatPayNotification", "receiveShopifyWebhook"}
+    {"receiveWechatPayNotification", "receiveWechatPayRefundNotification", "receiveShopifyWebhook"}
 )
 RAW_BODY_EXTENSION = "x-shopgen-raw-body"
 
@@ -143,6 +152,14 @@ class Operation:
             return line
         inner = "".join(f"        {arg},\n" for arg in args)
         return f"    Operation(\n{inner}    ),"
+
+    @property
+    def params_dep(self) -> str:
+        """`<Params>Dep = Annotated[<Params>, Depends()]`, wrapped as ruff format wraps it."""
+        line = f"{self.params_class}Dep = Annotated[{self.params_class}, Depends()]"
+        if len(line) <= _LINE_LENGTH:
+            return line
+        return f"{self.params_class}Dep = Annotated[\n    {self.params_class}, Depends()\n]"
 
     @property
     def custom(self) -> bool:

@@ -14,12 +14,12 @@ are followed). A table only the service uses (refresh tokens, idempotency record
 
 A feature that adds a table adds one entry here, next to its model:
 
-    TableResource("refunds", "Refund", "payments", ContractView(
+    TableResource("refunds", "Refund", "refunds", ContractView(
         requests=("createRefund",), responses=("createRefund", "getRefund"),
         known=frozenset({"id", "payment_id", "amount_cents", ...}),
-    ), module="refund_fields")
+    ))
 
-and its model inherits `RefundContractFields` from `app/payments/refund_fields.py`.
+and its model inherits `RefundContractFields` from `app/refunds/contract_fields.py`.
 """
 
 from __future__ import annotations
@@ -82,12 +82,42 @@ RESOURCES: tuple[TableResource, ...] = (
                     "status",
                     "category",
                     "images",
+                    "options",
+                    "variants",
                     "created_at",
                     "updated_at",
                     "deleted_at",
                 }
             ),
         ),
+    ),
+    TableResource(
+        "product_variants",
+        "ProductVariant",
+        "products",
+        ContractView(
+            requests=("createProductVariant", "updateProductVariant"),
+            responses=("createProductVariant", "updateProductVariant"),
+            known=frozenset(
+                {
+                    "id",
+                    "product_id",
+                    "sku",
+                    "options",
+                    "option_key",
+                    "title",
+                    "price_cents",
+                    "currency",
+                    "stock",
+                    "barcode",
+                    "weight_grams",
+                    "created_at",
+                    "updated_at",
+                    "deleted_at",
+                }
+            ),
+        ),
+        module="variant_contract_fields",
     ),
     TableResource(
         "users",
@@ -134,11 +164,22 @@ RESOURCES: tuple[TableResource, ...] = (
                     "reservation",
                     "cancel_reason",
                     "transaction_id",
+                    "shipping_address",
+                    "shipping_status",
+                    "refunded_cents",
                     "expires_at",
                     "paid_at",
                     "cancelled_at",
+                    "shipped_at",
+                    "completed_at",
                     "created_at",
                     "updated_at",
+                    # Read with the order by getOrder, from their own tables; `address_id`
+                    # is what createOrder copies the shipping address from.
+                    "payments",
+                    "refunds",
+                    "shipments",
+                    "address_id",
                 }
             ),
         ),
@@ -157,12 +198,16 @@ RESOURCES: tuple[TableResource, ...] = (
                     "order_id",
                     "order",
                     "product_id",
+                    "variant_id",
                     "sku",
                     "title",
+                    "variant_title",
                     "quantity",
                     "unit_price_cents",
                     "line_total_cents",
                     "currency",
+                    "shipped_quantity",
+                    "refunded_quantity",
                 }
             ),
         ),
@@ -188,6 +233,7 @@ RESOURCES: tuple[TableResource, ...] = (
                     "prepay_id",
                     "transaction_id",
                     "refund_required",
+                    "refund_committed_cents",
                     "paid_at",
                     "created_at",
                     "updated_at",
@@ -230,6 +276,112 @@ RESOURCES: tuple[TableResource, ...] = (
         ),
     ),
     TableResource("shopify_variants", "ShopifyVariant", "webhooks"),
+    TableResource(
+        "addresses",
+        "Address",
+        "addresses",
+        ContractView(
+            requests=("createAddress", "updateAddress"),
+            responses=("createAddress", "updateAddress"),
+            known=frozenset(
+                {
+                    "id",
+                    "user_id",
+                    "recipient",
+                    "phone",
+                    "province",
+                    "city",
+                    "district",
+                    "detail",
+                    "postal_code",
+                    "is_default",
+                    "created_at",
+                    "updated_at",
+                }
+            ),
+        ),
+    ),
+    TableResource(
+        "refunds",
+        "Refund",
+        "refunds",
+        ContractView(
+            requests=("createRefund",),
+            responses=("createRefund", "getRefund"),
+            known=frozenset(
+                {
+                    "id",
+                    "order_id",
+                    "payment_id",
+                    "channel",
+                    "out_refund_no",
+                    "status",
+                    "amount_cents",
+                    "currency",
+                    "reason",
+                    "restock",
+                    "of_order",
+                    "submitted",
+                    "channel_refund_id",
+                    "channel_status",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                    "succeeded_at",
+                    "items",
+                }
+            ),
+        ),
+    ),
+    TableResource(
+        "refund_items",
+        "RefundItem",
+        "refunds",
+        ContractView(
+            requests=("createRefund",),
+            responses=("createRefund", "getRefund"),
+            at=("items",),
+            known=frozenset({"id", "refund_id", "order_item_id", "variant_id", "quantity"}),
+        ),
+        module="item_contract_fields",
+    ),
+    TableResource(
+        "shipments",
+        "Shipment",
+        "fulfilment",
+        ContractView(
+            requests=("createShipment",),
+            responses=("createShipment",),
+            known=frozenset(
+                {
+                    "id",
+                    "order_id",
+                    "carrier_code",
+                    "tracking_number",
+                    "wechat_sync_status",
+                    "wechat_sync_attempts",
+                    "wechat_sync_error",
+                    "wechat_next_attempt_at",
+                    "wechat_synced_at",
+                    "created_by",
+                    "created_at",
+                    "items",
+                }
+            ),
+        ),
+    ),
+    TableResource(
+        "shipment_items",
+        "ShipmentItem",
+        "fulfilment",
+        ContractView(
+            requests=("createShipment",),
+            responses=("createShipment",),
+            at=("items",),
+            known=frozenset({"id", "shipment_id", "order_item_id", "variant_id", "quantity"}),
+        ),
+        module="item_contract_fields",
+    ),
 )
 
 

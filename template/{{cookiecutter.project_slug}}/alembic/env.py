@@ -5,12 +5,15 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from app.addresses import models as address_models  # noqa: F401 - registers the tables
 from app.auth import models as auth_models  # noqa: F401 - registers the tables
 from app.core.config import DatabaseSettings
 from app.core.db import Base, create_engine
+from app.fulfilment import models as fulfilment_models  # noqa: F401 - registers the tables
 from app.orders import models as order_models  # noqa: F401 - registers the tables
 from app.payments import models as payment_models  # noqa: F401 - registers the tables
 from app.products import models as product_models  # noqa: F401 - registers the tables
+from app.refunds import models as refund_models  # noqa: F401 - registers the tables
 {% if cookiecutter.shopify_sync %}
 from app.webhooks import models as webhook_models  # noqa: F401 - registers the tables
 {% endif %}
@@ -30,13 +33,25 @@ def run_offline() -> None:
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch migrations rebuild a SQLite table (copy, drop, rename); with foreign keys on,
+        # dropping a parent would delete its children through ON DELETE CASCADE. They are
+        # off while migrating (before any transaction, or the pragma does nothing) and
+        # checked when done.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # so the migrations run in a transaction of their own
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left rows with dangling foreign keys: {broken}")
 
 
 async def run_online() -> None:

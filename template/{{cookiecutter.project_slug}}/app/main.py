@@ -5,7 +5,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -28,6 +27,7 @@ from app.core.metrics import install_metrics
 from app.core.ratelimit import RateLimits, route_dependencies
 from app.core.redis import create_redis
 from app.core.security import Passwords, TokenCodec
+from app.fulfilment.dependencies import create_shipping_uploader
 from app.orders import jobs as order_jobs
 from app.products.cache import ProductCache
 from app.products.http_cache import PublicReadCache
@@ -78,15 +78,15 @@ def start_order_upkeep(app: FastAPI) -> asyncio.Task[None] | None:
     settings: Settings = app.state.settings
     if settings.order_expiry_interval <= 0:
         return None
+    upkeep = order_jobs.upkeep_for(
+        settings,
+        sessionmaker=app.state.sessionmaker,
+        stock=app.state.stock,
+        http=app.state.http,
+        shipping=app.state.shipping_uploader,
+    )
     return asyncio.create_task(
-        order_jobs.run_forever(
-            app.state.sessionmaker,
-            app.state.stock,
-            app.state.redis,
-            interval=settings.order_expiry_interval,
-            payment_window=timedelta(seconds=settings.order_payment_window),
-            idempotency_ttl=timedelta(seconds=settings.idempotency_ttl),
-        ),
+        order_jobs.run_forever(upkeep, app.state.redis, interval=settings.order_expiry_interval),
         name="order-upkeep",
     )
 {% if cookiecutter._shopgen.answers.shopify_sync %}
@@ -133,6 +133,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sessionmaker,
         reservation_ttl=settings.stock_reservation_ttl,
         down_policy=settings.redis_down_policy,
+    )
+    app.state.shipping_uploader = create_shipping_uploader(
+        settings, app.state.http, app.state.redis
     )
     upkeep: asyncio.Task[None] | None = None
 {% if cookiecutter._shopgen.answers.shopify_sync %}

@@ -131,6 +131,11 @@ async def customer_headers(app: FastAPI) -> dict[str, str]:
 
 
 @pytest.fixture
+async def other_customer_headers(app: FastAPI) -> dict[str, str]:
+    return await _headers_for(app, "other-customer@example.com")
+
+
+@pytest.fixture
 def make_product(client: httpx.AsyncClient, admin_headers: dict[str, str]) -> Callable[..., Any]:
     async def make(**fields: Any) -> dict[str, Any]:
         body = {

@@ -17,12 +17,13 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from app.core.config import Settings
-from app.orders.jobs import run_round
+from app.orders.jobs import Upkeep, run_round
 from app.orders.models import Order
 from app.orders.service import OrderService
 from app.stock.backend import stock_key
 from tests.markers import requires
 from tests.redis_server import fresh_redis_url
+from tests.variants import variant_of
 
 pytestmark = requires("createOrder", "getOrder")
 
@@ -51,14 +52,16 @@ async def _place(
 
 
 async def _stocks(app: FastAPI, client: httpx.AsyncClient, product_id: int) -> tuple[int, int]:
-    """The product's stock in the database, and in Redis when there is one."""
+    """The stock of the product's one variant in the database, and in Redis when there is
+    one."""
     app.state.product_cache.clear()
     database = (await client.get(f"/api/v1/products/{product_id}")).json()["data"]["stock"]
     url = app.state.settings.redis_url
     if url is None:
         return database, database
+    variant_id = await variant_of(app, product_id)
     with redis.Redis.from_url(url) as sync:
-        value = sync.get(stock_key(product_id))
+        value = sync.get(stock_key(variant_id))
     return database, int(value) if value is not None else -1
 
 
@@ -108,10 +111,12 @@ async def test_the_upkeep_round_expires_what_is_due(
         await session.execute(update(Order).where(Order.id == order_id).values(expires_at=past))
         await session.commit()
     done = await run_round(
-        app.state.sessionmaker,
-        app.state.stock,
-        payment_window=timedelta(minutes=15),
-        idempotency_ttl=timedelta(hours=24),
+        Upkeep(
+            app.state.sessionmaker,
+            app.state.stock,
+            payment_window=timedelta(minutes=15),
+            idempotency_ttl=timedelta(hours=24),
+        )
     )
     assert done.expired == 1
     assert await _stocks(app, client, product["id"]) == (4, 4)

@@ -9,11 +9,9 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from redis.crc import key_slot
-from sqlalchemy import select
 
 from app.core.locks import RedisLock, try_lock
 from app.core.redis import create_redis
-from app.products.models import Product
 from app.stock import ledger
 from app.stock.backend import (
     DatabaseStockBackend,
@@ -22,9 +20,11 @@ from app.stock.backend import (
     StockLine,
     StockUnavailable,
     reservation_key,
+    restock_key,
     stock_key,
 )
 from tests.redis_server import free_port
+from tests.variants import variant_of, variant_stock
 
 
 @pytest.fixture
@@ -32,19 +32,25 @@ def backend(app: FastAPI, redis_client: Redis) -> RedisStockBackend:
     return RedisStockBackend(redis_client, app.state.sessionmaker, reservation_ttl=3600)
 
 
-async def _count(redis: Redis, product_id: int) -> int:
-    value = await redis.get(stock_key(product_id))
+@pytest.fixture
+def make_variant(app: FastAPI, make_product: Callable[..., Any]) -> Callable[..., Any]:
+    """A product with one variant; its variant's id, which stock is counted by."""
+
+    async def make(**fields: Any) -> int:
+        product = await make_product(**fields)
+        return await variant_of(app, product["id"])
+
+    return make
+
+
+async def _count(redis: Redis, variant_id: int) -> int:
+    value = await redis.get(stock_key(variant_id))
     assert value is not None
     return int(value)
 
 
-async def _database_count(app: FastAPI, product_id: int) -> int:
-    async with app.state.sessionmaker() as session:
-        stock: int | None = await session.scalar(
-            select(Product.stock).where(Product.id == product_id)
-        )
-        assert stock is not None
-        return stock
+async def _database_count(app: FastAPI, variant_id: int) -> int:
+    return await variant_stock(app, variant_id)
 
 
 def _dead_redis(app: FastAPI) -> Redis:
@@ -56,29 +62,44 @@ def _dead_redis(app: FastAPI) -> Redis:
     return client
 
 
-def test_a_products_keys_share_one_cluster_slot() -> None:
+def test_a_variants_keys_share_one_cluster_slot() -> None:
     assert key_slot(stock_key(42).encode()) == key_slot(reservation_key(42, "abc").encode())
-    assert stock_key(42) == "stock:{42}"
-    assert reservation_key(42, "abc") == "resv:{42}:abc"
+    assert key_slot(stock_key(42).encode()) == key_slot(restock_key(42, "refund-1").encode())
+    assert stock_key(42) == "stock:{v42}"
+    assert reservation_key(42, "abc") == "resv:{v42}:abc"
+    assert restock_key(42, "refund-1") == "rstk:{v42}:refund-1"
+
+
+async def test_restock_adds_units_once_per_token(
+    backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
+) -> None:
+    variant = await make_variant(stock=5)
+    await backend.warm()
+    line = StockLine(variant, 2, "TEA-1")
+    await backend.restock("refund-1", [line])
+    await backend.restock("refund-1", [line])  # a repeat adds nothing
+    assert await _count(redis_client, variant) == 7
+    await backend.restock("refund-2", [line])
+    assert await _count(redis_client, variant) == 9
 
 
 async def test_reserve_takes_stock_once_per_reservation(
-    backend: RedisStockBackend, redis_client: Redis, make_product: Callable[..., Any]
+    backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
 ) -> None:
-    product = await make_product(stock=5)
-    line = StockLine(product["id"], 2, "TEA-1")
+    variant = await make_variant(stock=5)
+    line = StockLine(variant, 2, "TEA-1")
     await backend.reserve("order-a", [line])
     await backend.reserve("order-a", [line])  # a replay changes nothing
-    assert await _count(redis_client, product["id"]) == 3
-    assert await redis_client.ttl(reservation_key(product["id"], "order-a")) > 3000
+    assert await _count(redis_client, variant) == 3
+    assert await redis_client.ttl(reservation_key(variant, "order-a")) > 3000
 
 
 async def test_out_of_stock_changes_nothing(
-    backend: RedisStockBackend, redis_client: Redis, make_product: Callable[..., Any]
+    backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
 ) -> None:
-    plenty = await make_product(sku="A", stock=10)
-    scarce = await make_product(sku="B", stock=1)
-    lines = [StockLine(plenty["id"], 3, "A", 0), StockLine(scarce["id"], 2, "B", 1)]
+    plenty = await make_variant(sku="A", stock=10)
+    scarce = await make_variant(sku="B", stock=1)
+    lines = [StockLine(plenty, 3, "A", 0), StockLine(scarce, 2, "B", 1)]
     with pytest.raises(OutOfStock) as raised:
         await backend.reserve("order-a", lines)
     assert raised.value.data == {
@@ -90,37 +111,37 @@ async def test_out_of_stock_changes_nothing(
             }
         ]
     }
-    assert await _count(redis_client, plenty["id"]) == 10
-    assert await _count(redis_client, scarce["id"]) == 1
-    assert await redis_client.exists(reservation_key(plenty["id"], "order-a")) == 0
+    assert await _count(redis_client, plenty) == 10
+    assert await _count(redis_client, scarce) == 1
+    assert await redis_client.exists(reservation_key(plenty, "order-a")) == 0
 
 
 async def test_release_returns_stock_exactly_once(
-    backend: RedisStockBackend, redis_client: Redis, make_product: Callable[..., Any]
+    backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
 ) -> None:
-    product = await make_product(stock=5)
-    line = StockLine(product["id"], 4)
+    variant = await make_variant(stock=5)
+    line = StockLine(variant, 4)
     await backend.reserve("order-a", [line])
     await asyncio.gather(*(backend.release("order-a", [line]) for _ in range(5)))
-    assert await _count(redis_client, product["id"]) == 5
+    assert await _count(redis_client, variant) == 5
 
 
 async def test_confirm_keeps_the_stock_sold(
-    backend: RedisStockBackend, redis_client: Redis, make_product: Callable[..., Any]
+    backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
 ) -> None:
-    product = await make_product(stock=5)
-    line = StockLine(product["id"], 2)
+    variant = await make_variant(stock=5)
+    line = StockLine(variant, 2)
     await backend.reserve("order-a", [line])
     await backend.confirm("order-a", [line])
     await backend.release("order-a", [line])  # too late: nothing to give back
-    assert await _count(redis_client, product["id"]) == 3
+    assert await _count(redis_client, variant) == 3
 
 
 async def test_concurrent_buyers_never_oversell(
-    backend: RedisStockBackend, redis_client: Redis, make_product: Callable[..., Any]
+    backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
 ) -> None:
-    product = await make_product(stock=10)
-    line = StockLine(product["id"], 1)
+    variant = await make_variant(stock=10)
+    line = StockLine(variant, 1)
 
     async def buy(n: int) -> bool:
         try:
@@ -131,28 +152,28 @@ async def test_concurrent_buyers_never_oversell(
 
     results = await asyncio.gather(*(buy(n) for n in range(50)))
     assert sum(results) == 10
-    assert await _count(redis_client, product["id"]) == 0
+    assert await _count(redis_client, variant) == 0
 
 
 async def test_a_missing_count_is_warmed_from_the_database(
     app: FastAPI,
     backend: RedisStockBackend,
     redis_client: Redis,
-    make_product: Callable[..., Any],
+    make_variant: Callable[..., Any],
 ) -> None:
-    first = await make_product(sku="A", stock=7)
-    second = await make_product(sku="B", stock=3)
+    first = await make_variant(sku="A", stock=7)
+    second = await make_variant(sku="B", stock=3)
     assert await backend.warm() == 2
-    await redis_client.delete(stock_key(first["id"]))
-    await backend.reserve("order-a", [StockLine(first["id"], 2)])
-    assert await _count(redis_client, first["id"]) == 5
-    assert await _count(redis_client, second["id"]) == 3
+    await redis_client.delete(stock_key(first))
+    await backend.reserve("order-a", [StockLine(first, 2)])
+    assert await _count(redis_client, first) == 5
+    assert await _count(redis_client, second) == 3
 
 
 async def test_warm_up_is_skipped_while_another_worker_holds_the_lock(
-    backend: RedisStockBackend, redis_client: Redis, make_product: Callable[..., Any]
+    backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
 ) -> None:
-    await make_product(stock=7)
+    await make_variant(stock=7)
     async with try_lock(redis_client, "stock:warm", 10_000) as locked:
         assert locked
         assert await backend.warm() == 0
@@ -163,55 +184,55 @@ async def test_reconcile_rewrites_drift_seen_twice(
     app: FastAPI,
     backend: RedisStockBackend,
     redis_client: Redis,
-    make_product: Callable[..., Any],
+    make_variant: Callable[..., Any],
 ) -> None:
-    product = await make_product(stock=8)
+    variant = await make_variant(stock=8)
     await backend.warm()
-    await redis_client.set(stock_key(product["id"]), 3)  # e.g. a release lost in an outage
+    await redis_client.set(stock_key(variant), 3)  # e.g. a release lost in an outage
     assert await backend.reconcile() == 0  # maybe an order in flight: wait and see
-    assert await _count(redis_client, product["id"]) == 3
+    assert await _count(redis_client, variant) == 3
     assert await backend.reconcile() == 1
-    assert await _count(redis_client, product["id"]) == await _database_count(app, product["id"])
+    assert await _count(redis_client, variant) == await _database_count(app, variant)
 
 
-async def test_redis_down_fails_closed(app: FastAPI, make_product: Callable[..., Any]) -> None:
-    product = await make_product(stock=5)
+async def test_redis_down_fails_closed(app: FastAPI, make_variant: Callable[..., Any]) -> None:
+    variant = await make_variant(stock=5)
     dead = _dead_redis(app)
     backend = RedisStockBackend(dead, app.state.sessionmaker, reservation_ttl=3600)
     started = time.monotonic()
     with pytest.raises(StockUnavailable) as raised:
-        await backend.reserve("order-a", [StockLine(product["id"], 1)])
+        await backend.reserve("order-a", [StockLine(variant, 1)])
     assert time.monotonic() - started < 1.0  # short timeouts: refused, not hung
     assert raised.value.status_code == 503
     assert raised.value.headers["Retry-After"]
-    await backend.release("order-a", [StockLine(product["id"], 1)])  # never raises
+    await backend.release("order-a", [StockLine(variant, 1)])  # never raises
     await dead.aclose()
 
 
 async def test_redis_down_with_the_database_policy_lets_the_database_decide(
-    app: FastAPI, make_product: Callable[..., Any]
+    app: FastAPI, make_variant: Callable[..., Any]
 ) -> None:
-    product = await make_product(stock=5)
+    variant = await make_variant(stock=5)
     dead = _dead_redis(app)
     backend = RedisStockBackend(
         dead, app.state.sessionmaker, reservation_ttl=3600, down_policy="database"
     )
-    await backend.reserve("order-a", [StockLine(product["id"], 1)])
+    await backend.reserve("order-a", [StockLine(variant, 1)])
     await dead.aclose()
 
 
 async def test_the_database_ledger_refuses_to_oversell(
-    app: FastAPI, make_product: Callable[..., Any]
+    app: FastAPI, make_variant: Callable[..., Any]
 ) -> None:
-    product = await make_product(stock=3)
-    line = StockLine(product["id"], 2, "TEA-1")
+    variant = await make_variant(stock=3)
+    line = StockLine(variant, 2, "TEA-1")
     async with app.state.sessionmaker() as session:
         await ledger.take(session, [line])
         await session.commit()
         with pytest.raises(OutOfStock):
             await ledger.take(session, [line])
         await session.rollback()
-    assert await _database_count(app, product["id"]) == 1
+    assert await _database_count(app, variant) == 1
     await DatabaseStockBackend().reserve("order-a", [line])  # no gate of its own
 
 

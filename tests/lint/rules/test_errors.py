@@ -12,7 +12,9 @@ import yaml
 
 from shopgen.contract import Contract
 from shopgen.lint import get_rule
+from shopgen.lint.rules import errors
 from shopgen.lint.rules.errors import CONFIGURED_OPERATIONS, RATE_LIMITED_OPERATIONS
+from shopgen.render import _operations
 from shopgen.render._operations import DOMAIN_OPERATIONS
 
 ITEM = "/paths/~1api~1v1~1orders~1{order_id}"
@@ -137,5 +139,8 @@ def test_the_rule_knows_what_the_template_limits_and_needs_configured() -> None:
             operation_id
             in DOMAIN_OPERATIONS["auth"]
             | DOMAIN_OPERATIONS["payments"]
+            | DOMAIN_OPERATIONS["refunds"]
             | DOMAIN_OPERATIONS["webhooks"]
         )
+    # Operations that read their raw body: the generator binds no body, so no 422 for it.
+    assert errors.RAW_BODY_OPERATIONS == _operations.RAW_BODY_OPERATIONS

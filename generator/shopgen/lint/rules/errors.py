@@ -29,12 +29,15 @@ CONFIGURED_OPERATIONS = frozenset(
         "createWechatSession",
         "createPayment",
         "receiveWechatPayNotification",
+        "receiveWechatPayRefundNotification",
         "receiveShopifyWebhook",
     }
 )
 # Operations that read their raw body to check a signature: nothing validates it against a
 # schema, so they never answer 422 for it.
-RAW_BODY_OPERATIONS = frozenset({"receiveWechatPayNotification", "receiveShopifyWebhook"})
+RAW_BODY_OPERATIONS = frozenset(
+    {"receiveWechatPayNotification", "receiveWechatPayRefundNotification", "receiveShopifyWebhook"}
+)
 RAW_BODY_EXTENSION = "x-shopgen-raw-body"
 
 

@@ -5,7 +5,6 @@
 An operation with neither (or with a stub) answers 501; see app/api/binding.py.
 """
 
-from app.api.binding import Handler
 {% for line in ctx.handler_imports %}
 {{ line }}
 {% endfor %}

@@ -24,11 +24,10 @@ OPERATIONS: tuple[Operation, ...] = (
 {{ op.table_entry }}
 {% endfor %}
 )
-{% set raw_ids = ctx.operations | selectattr("raw_body") | map(attribute="id_literal") | list %}
 
 # Handlers that check a signature over the raw body read it themselves: no body is bound,
 # and their headers are optional so a missing signature is the handler's 401, not a 422.
-RAW_BODY: frozenset[str] = frozenset({% if raw_ids %}{ {{- raw_ids | join(", ") -}} }{% endif %})
+{{ ctx.raw_body_assignment }}
 {% for op in ctx.operations %}
 {% for p in op.literals %}
 
@@ -54,7 +53,7 @@ class {{ op.params_class }}:
 {% endfor %}
 
 
-{{ op.params_class }}Dep = Annotated[{{ op.params_class }}, Depends()]
+{{ op.params_dep }}
 {% endif %}
 {% if op.body_model %}
 

@@ -54,6 +54,9 @@ class Settings(DatabaseSettings):
     wechatpay_api_base: str = "https://api.mch.weixin.qq.com"
     wechatpay_timeout: float = Field(default=5.0, gt=0)
     payment_notify_url: str | None = None
+    # receiveWechatPayRefundNotification's public URL; empty: PAYMENT_NOTIFY_URL's, with its
+    # last segment `notifications` read as `refund-notifications`.
+    refund_notify_url: str | None = None
     # The mock channel: None means on in development and test, off in production.
     payment_mock_enabled: bool | None = None
     payment_mock_secret: SecretStr | None = None
@@ -99,6 +102,10 @@ class Settings(DatabaseSettings):
     stock_reservation_ttl: int = Field(default=3600, gt=0, description="seconds")
     redis_down_policy: Literal["fail_closed", "database"] = "fail_closed"
     idempotency_ttl: int = Field(default=24 * 3600, ge=24 * 3600, description="seconds")
+    # Shipped orders nobody confirmed complete by themselves after this many days.
+    auto_complete_days: float = Field(default=10, gt=0, description="days")
+    # Uploads of a parcel to WeChat's shipping information, first one included.
+    shipping_sync_attempts: int = Field(default=12, ge=1, le=50)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -183,6 +190,15 @@ class Settings(DatabaseSettings):
             and not is_placeholder(self.wechatpay_api_v3_key)
             and not is_placeholder(self.wechatpay_private_key)
         )
+
+    @property
+    def wechatpay_refund_notify_url(self) -> str | None:
+        if self.refund_notify_url:
+            return self.refund_notify_url
+        base = (self.payment_notify_url or "").rstrip("/")
+        if base.endswith("/notifications"):
+            return base.removesuffix("notifications") + "refund-notifications"
+        return None
 
     @property
     def mock_payments_enabled(self) -> bool:

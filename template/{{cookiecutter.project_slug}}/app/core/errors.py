@@ -15,11 +15,15 @@
 | 40901 | 409  | out of stock; `data.errors` names the line     |
 | 40902 | 409  | illegal state transition                       |
 | 40903 | 409  | a request with this Idempotency-Key is running |
-| 40904 | 409  | conflict (email or sku taken)                  |
+| 40904 | 409  | conflict (email, sku or tracking number taken) |
 | 40905 | 409  | too many unpaid orders or units held           |
+| 40906 | 409  | refund exceeds what is left to refund          |
+| 40907 | 409  | shipment exceeds what is left to ship          |
+| 40908 | 409  | a limit is reached (addresses, last variant)   |
 | 41301 | 413  | request body too large (MAX_BODY_BYTES)        |
 | 42201 | 422  | validation failed; `data.errors` lists fields  |
 | 42202 | 422  | Idempotency-Key reused with a different body   |
+| 42203 | 422  | the body names another user's or order's thing |
 | 42901 | 429  | rate limited (see Retry-After)                 |
 | 50001 | 500  | internal error (details only in the logs)      |
 | 50101 | 501  | operation not implemented yet                  |
@@ -62,9 +66,13 @@ class Code(IntEnum):
     IDEMPOTENCY_IN_PROGRESS = 40903
     CONFLICT = 40904
     HOLD_LIMIT = 40905
+    REFUND_EXCEEDS = 40906
+    SHIPMENT_EXCEEDS = 40907
+    LIMIT_REACHED = 40908
     PAYLOAD_TOO_LARGE = 41301
     VALIDATION_FAILED = 42201
     IDEMPOTENCY_KEY_REUSED = 42202
+    FOREIGN_REFERENCE = 42203
     RATE_LIMITED = 42901
     INTERNAL = 50001
     NOT_IMPLEMENTED = 50101
@@ -132,6 +140,31 @@ class NotFound(ShopError):
 
 class Conflict(ShopError):
     status_code, code, msg = 409, Code.CONFLICT, "Conflict"
+
+
+class LimitReached(ShopError):
+    status_code, code, msg = 409, Code.LIMIT_REACHED, "Limit reached"
+
+
+def field_error(field: str, message: str, kind: str) -> dict[str, str]:
+    """One entry of `data.errors`, the shape the contract's `FieldError` gives it."""
+    return {"field": field, "message": message, "type": kind}
+
+
+class FieldErrors(ShopError):
+    """A 422 naming the offending fields in `data.errors`."""
+
+    status_code, code, msg = 422, Code.VALIDATION_FAILED, "Validation failed"
+
+    def __init__(self, errors: list[dict[str, str]], msg: str | None = None) -> None:
+        super().__init__(msg, data={"errors": errors})
+
+
+class ForeignReference(FieldErrors):
+    """The body names something that exists but is not the caller's or this resource's: an
+    address of another user, a variant of another product, a line of another order."""
+
+    code, msg = Code.FOREIGN_REFERENCE, "The body names something that is not yours"
 
 
 class RateLimited(ShopError):

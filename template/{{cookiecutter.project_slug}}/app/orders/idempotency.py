@@ -60,6 +60,11 @@ class Answer:
     replayed: bool = False
 
 
+def error_body(error: ShopError) -> dict[str, Any]:
+    """The envelope of an error, as an answer to record."""
+    return {"code": int(error.code), "data": error.data, "msg": error.msg}
+
+
 def fingerprint(method: str, path: str, body: Any) -> str:
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{method.upper()}\n{path}\n{canonical}".encode()).hexdigest()

@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -17,7 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import Base, Int64, UTCDateTime, utcnow
 from app.orders.contract_fields import OrderContractFields
 from app.orders.item_contract_fields import OrderItemContractFields
-from app.orders.state import OrderStatus
+from app.orders.state import OrderStatus, ShippingStatus
+
+if TYPE_CHECKING:
+    from app.fulfilment.models import Shipment
+    from app.payments.models import Payment
+    from app.refunds.models import Refund
 
 
 class Order(OrderContractFields, Base):
@@ -26,6 +31,9 @@ class Order(OrderContractFields, Base):
 
     `reservation` names the order's stock reservation in the stock backend; it is chosen
     before the row exists, so stock is held before the database is asked to write.
+    `shipping_address` is a copy of the customer's address when the order was placed, so a
+    later edit of the address changes nothing here. `refunded_cents` counts succeeded refunds
+    of the payment that paid the order; `shipping_status` follows its lines' shipped units.
     """
 
     __tablename__ = "orders"
@@ -41,9 +49,14 @@ class Order(OrderContractFields, Base):
     reservation: Mapped[str | None] = mapped_column(String(32))
     cancel_reason: Mapped[str | None] = mapped_column(String(32))
     transaction_id: Mapped[str | None] = mapped_column(String(64))
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    shipping_status: Mapped[str] = mapped_column(String(24), default=ShippingStatus.UNSHIPPED)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -53,9 +66,20 @@ class Order(OrderContractFields, Base):
         order_by="OrderItem.id",
         lazy="raise",
     )
+    # What happened to the order, read with it by getOrder; written by their own services.
+    payments: Mapped[list["Payment"]] = relationship(
+        viewonly=True, order_by="Payment.id", lazy="raise"
+    )
+    refunds: Mapped[list["Refund"]] = relationship(
+        viewonly=True, order_by="Refund.id", lazy="raise"
+    )
+    shipments: Mapped[list["Shipment"]] = relationship(
+        viewonly=True, order_by="Shipment.id", lazy="raise"
+    )
 
     __table_args__ = (
         CheckConstraint("total_cents >= 0", name="total_non_negative"),
+        CheckConstraint("refunded_cents >= 0", name="refunded_non_negative"),
         UniqueConstraint("source", "external_id", name="uq_orders_source_external_id"),
         Index("ix_orders_user_listing", "user_id", "created_at", "id"),
         Index("ix_orders_listing", "created_at", "id"),
@@ -64,27 +88,47 @@ class Order(OrderContractFields, Base):
 
 
 class OrderItem(OrderItemContractFields, Base):
-    """One line, copied from the product when the order was placed. The fields the contract
-    adds come from the generated `OrderItemContractFields`."""
+    """One line, copied from the variant and its product when the order was placed. The
+    fields the contract adds come from the generated `OrderItemContractFields`.
+
+    `shipped_quantity` and `refunded_quantity` only grow through conditional updates that
+    keep their sum within `quantity` (a closed refund gives its units back the same way), so
+    two parcels or two refunds at once cannot take the same unit. A refund takes unshipped
+    units first: what is left to ship is `quantity - shipped - refunded`.
+    """
 
     __tablename__ = "order_items"
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     order_id: Mapped[int] = mapped_column(Int64, ForeignKey("orders.id", ondelete="CASCADE"))
     product_id: Mapped[int] = mapped_column(Int64, ForeignKey("products.id"))
+    variant_id: Mapped[int | None] = mapped_column(Int64, ForeignKey("product_variants.id"))
     sku: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
+    variant_title: Mapped[str] = mapped_column(String(200), default="Default")
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
     line_total_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    shipped_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
 
     order: Mapped[Order] = relationship(back_populates="items", lazy="raise")
 
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "shipped_quantity >= 0 AND refunded_quantity >= 0", name="counts_non_negative"
+        ),
+        CheckConstraint("refunded_quantity <= quantity", name="refunds_within_quantity"),
+        CheckConstraint("shipped_quantity <= quantity", name="shipments_within_quantity"),
         Index("ix_order_items_order_id", "order_id"),
     )
+
+    @property
+    def unshipped(self) -> int:
+        """Units still to ship: neither shipped nor refunded."""
+        return max(self.quantity - self.shipped_quantity - self.refunded_quantity, 0)
 
 
 class IdempotencyRecord(Base):

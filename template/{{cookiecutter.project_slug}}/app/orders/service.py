@@ -4,6 +4,8 @@ Also the entry points of payments and webhooks, which hand in their own session:
 `mark_paid`, `cancel`, `expire_due`, `change_status` and `upsert_external` commit that session
 (with whatever else the caller added to it), then settle the stock backend, so stock moves
 in the database exactly once and Redis follows.
+
+Lines are placed on variants: a line names its variant, or a product that has only one.
 """
 
 from __future__ import annotations
@@ -15,23 +17,33 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, exists, func, literal, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from app.addresses.models import Address
 from app.api import operations as ops
 from app.auth.models import User
-from app.core.db import utcnow
+from app.core.db import UTCDateTime, utcnow
 from app.core.envelope import ok
-from app.core.errors import Code, NotFound, ShopError
+from app.core.errors import Code, FieldErrors, ForeignReference, NotFound, ShopError, field_error
+from app.fulfilment.models import Shipment
 from app.orders import contract_fields, item_contract_fields
-from app.orders.idempotency import Answer, Claim, IdempotencyKeys
+from app.orders.idempotency import Answer, Claim, IdempotencyKeys, error_body
 from app.orders.models import Order, OrderItem
-from app.orders.state import HOLDS_STOCK, IllegalTransition, OrderStatus, check_transition
+from app.orders.state import (
+    HOLDS_STOCK,
+    REFUNDABLE,
+    IllegalTransition,
+    OrderStatus,
+    ShippingStatus,
+    check_transition,
+)
 from app.products.cache import ProductCache
-from app.products.models import Product
+from app.products.models import Product, ProductVariant
+from app.refunds.models import Refund
 from app.stock import ledger
 from app.stock.backend import StockBackend, StockLine
 
@@ -49,13 +61,8 @@ class OrderNotFound(NotFound):
     msg = "Order not found"
 
 
-class UnorderableItems(ShopError):
-    """A line names a product that cannot be sold; 422 like any invalid field."""
-
-    status_code, code, msg = 422, Code.VALIDATION_FAILED, "Validation failed"
-
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__(data={"errors": errors})
+class UnorderableItems(FieldErrors):
+    """A line names a variant that cannot be sold; 422 like any invalid field."""
 
 
 class HoldLimitReached(ShopError):
@@ -78,21 +85,49 @@ class HoldLimits:
 
 @dataclass(frozen=True, slots=True)
 class LineRequest:
-    product_id: int
+    """A line as asked for: its variant, or a product with one variant."""
+
+    variant_id: int | None
+    product_id: int | None
     quantity: int
     # The line as the request body gave it: the contract's own fields are taken from it.
     fields: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class LineDraft:
-    """A line of an order mirrored from elsewhere, already matched to a product."""
+class HeldLine:
+    """A line of a new order as the hold caps count it: per product, whatever its variant."""
 
+    index: int
     product_id: int
     sku: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineDraft:
+    """A line of an order mirrored from elsewhere, already matched to a variant if it could
+    be."""
+
+    product_id: int
+    variant_id: int | None
+    sku: str
     title: str
+    variant_title: str
     quantity: int
     unit_price_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilters:
+    """What an order list is narrowed by; a customer's list is always their own."""
+
+    status: str | None = None
+    source: str | None = None
+    user_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    has_refund: bool | None = None
+    shipping_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +138,9 @@ class Viewer:
 
 def stock_lines(order: Order) -> list[StockLine]:
     return [
-        StockLine(item.product_id, item.quantity, item.sku, index)
+        StockLine(item.variant_id, item.quantity, item.sku, index)
         for index, item in enumerate(order.items)
+        if item.variant_id is not None
     ]
 
 
@@ -123,12 +159,30 @@ class Seen:
         return cls(order.id, order.status, order.reservation, stock_lines(order))
 
 
-def _error_body(error: ShopError) -> dict[str, Any]:
-    return {"code": int(error.code), "data": error.data, "msg": error.msg}
-
-
 def _with_items() -> Any:
     return select(Order).options(selectinload(Order.items))
+
+
+def filter_clauses(viewer: Viewer, filters: OrderFilters) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if not viewer.admin:
+        where.append(Order.user_id == viewer.user_id)
+    if filters.status is not None:
+        where.append(Order.status == filters.status)
+    if filters.source is not None:
+        where.append(Order.source == filters.source)
+    if filters.user_id is not None:
+        where.append(Order.user_id == filters.user_id)
+    if filters.created_from is not None:
+        where.append(Order.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        where.append(Order.created_at < filters.created_to)
+    if filters.has_refund is not None:
+        refunded = exists().where(Refund.order_id == Order.id)
+        where.append(refunded if filters.has_refund else ~refunded)
+    if filters.shipping_status is not None:
+        where.append(Order.shipping_status == filters.shipping_status)
+    return where
 
 
 class OrderService:
@@ -164,28 +218,37 @@ class OrderService:
             raise OrderNotFound()
         return order
 
+    async def detail(self, order_id: int, viewer: Viewer) -> Order:
+        """The order with its payments, refunds and shipments, if the viewer may see it."""
+        order: Order | None = await self.session.scalar(
+            _with_items()
+            .options(
+                selectinload(Order.payments),
+                selectinload(Order.refunds).selectinload(Refund.items),
+                selectinload(Order.shipments).selectinload(Shipment.items),
+            )
+            .where(Order.id == order_id)
+            .execution_options(populate_existing=True)
+        )
+        if order is None or (not viewer.admin and order.user_id != viewer.user_id):
+            raise OrderNotFound()
+        return order
+
     async def list_for(
         self,
         viewer: Viewer,
         *,
         page: int,
         limit: int,
-        status: str | None = None,
-        source: str | None = None,
+        filters: OrderFilters | None = None,
     ) -> tuple[list[Order], int]:
-        filters: list[ColumnElement[bool]] = []
-        if not viewer.admin:
-            filters.append(Order.user_id == viewer.user_id)
-        if status is not None:
-            filters.append(Order.status == status)
-        if source is not None:
-            filters.append(Order.source == source)
-        total = await self.session.scalar(select(func.count(Order.id)).where(*filters))
+        where = filter_clauses(viewer, filters or OrderFilters())
+        total = await self.session.scalar(select(func.count(Order.id)).where(*where))
         if (page - 1) * limit > MAX_AMOUNT:
             return [], total or 0  # past the end, and past what SQL's OFFSET takes
         rows = await self.session.scalars(
             _with_items()
-            .where(*filters)
+            .where(*where)
             .order_by(Order.created_at.desc(), Order.id.desc())
             .offset((page - 1) * limit)
             .limit(limit)
@@ -200,6 +263,7 @@ class OrderService:
         lines: Sequence[LineRequest],
         note: str | None,
         *,
+        address_id: int | None = None,
         fields: Mapping[str, Any] | None = None,
         idempotency_key: str,
         fingerprint: str,
@@ -210,14 +274,14 @@ class OrderService:
         if isinstance(claim, Answer):
             return claim
         try:
-            return await self._place(user_id, lines, note, claim, fields or {})
+            return await self._place(user_id, lines, note, address_id, claim, fields or {})
         except ShopError as error:
             await self.session.rollback()
             if error.status_code >= 500:
                 await self.idempotency.drop(claim)
             else:
                 await self.idempotency.record_now(
-                    claim, Answer(error.status_code, _error_body(error))
+                    claim, Answer(error.status_code, error_body(error))
                 )
             raise
         except Exception:
@@ -225,48 +289,131 @@ class OrderService:
             await self.idempotency.drop(claim)
             raise
 
-    async def _priced(self, lines: Sequence[LineRequest]) -> list[tuple[LineRequest, Product]]:
-        """Each line with its product, or 422 naming every line that cannot be sold."""
-        ids = [line.product_id for line in lines]
-        rows = await self.session.scalars(select(Product).where(Product.id.in_(ids)))
-        products = {product.id: product for product in rows}
+    async def _priced(
+        self, lines: Sequence[LineRequest]
+    ) -> list[tuple[LineRequest, ProductVariant, Product]]:
+        """Each line with its variant and product, or 422 naming every line that cannot be
+        sold (42203 for a variant of another product than the line names)."""
+        variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
+        variants = {
+            variant.id: variant
+            for variant in await self.session.scalars(
+                select(ProductVariant).where(ProductVariant.id.in_(variant_ids))
+            )
+        }
+        product_ids = {variant.product_id for variant in variants.values()}
+        product_ids |= {
+            line.product_id for line in lines if line.variant_id is None and line.product_id
+        }
+        products = {
+            product.id: product
+            for product in await self.session.scalars(
+                select(Product)
+                .options(selectinload(Product.variants))
+                .where(Product.id.in_(product_ids))
+            )
+        }
         errors: list[dict[str, str]] = []
+        foreign: list[dict[str, str]] = []
         seen: set[int] = set()
         currency: str | None = None
-        priced: list[tuple[LineRequest, Product]] = []
+        priced: list[tuple[LineRequest, ProductVariant, Product]] = []
         for index, line in enumerate(lines):
-            field = f"items.{index}.product_id"
-            product = products.get(line.product_id)
-            if line.product_id in seen:
-                errors.append(_problem(field, "This product is on another line.", "duplicate"))
-            elif product is None or product.deleted_at is not None or product.status != FOR_SALE:
-                message = f"Product {line.product_id} is not for sale."
-                errors.append(_problem(field, message, "not_for_sale"))
+            found = self._resolve(index, line, variants, products, errors, foreign)
+            if found is None:
+                continue
+            variant, product = found
+            # Named the way the line named it.
+            field = f"items.{index}.{'variant_id' if line.variant_id else 'product_id'}"
+            if variant.id in seen:
+                errors.append(field_error(field, "This variant is on another line.", "duplicate"))
             elif currency is not None and product.currency != currency:
-                message = (
-                    f"Product {line.product_id} is priced in {product.currency}, not {currency}."
-                )
-                errors.append(_problem(field, message, "currency_mismatch"))
+                message = f"{variant.sku} is priced in {product.currency}, not {currency}."
+                errors.append(field_error(field, message, "currency_mismatch"))
             else:
                 currency = product.currency
-                priced.append((line, product))
-            seen.add(line.product_id)
-        if not errors and sum(p.price_cents * line.quantity for line, p in priced) > MAX_AMOUNT:
+                priced.append((line, variant, product))
+            seen.add(variant.id)
+        if foreign:
+            raise ForeignReference(foreign, "A line names a variant of another product")
+        total = sum(variant.price_cents * line.quantity for line, variant, _ in priced)
+        if not errors and total > MAX_AMOUNT:
             message = "The order's total is larger than an amount can be."
-            errors.append(_problem("items", message, "total_too_large"))
+            errors.append(field_error("items", message, "total_too_large"))
         if errors:
             raise UnorderableItems(errors)
         return priced
+
+    @staticmethod
+    def _resolve(
+        index: int,
+        line: LineRequest,
+        variants: Mapping[int, ProductVariant],
+        products: Mapping[int, Product],
+        errors: list[dict[str, str]],
+        foreign: list[dict[str, str]],
+    ) -> tuple[ProductVariant, Product] | None:
+        """The variant a line buys and its product; None, with the reason added to `errors`
+        (or `foreign`), when it cannot be sold."""
+        if line.variant_id is not None:
+            field = f"items.{index}.variant_id"
+            variant = variants.get(line.variant_id)
+            product = products.get(variant.product_id) if variant is not None else None
+            if variant is None or product is None or variant.deleted_at is not None:
+                message = f"Variant {line.variant_id} is not for sale."
+                errors.append(field_error(field, message, "not_for_sale"))
+                return None
+            if line.product_id is not None and line.product_id != variant.product_id:
+                message = f"Variant {variant.id} belongs to product {variant.product_id}."
+                foreign.append(field_error(field, message, "not_of_product"))
+                return None
+        elif line.product_id is not None:
+            field = f"items.{index}.product_id"
+            product = products.get(line.product_id)
+            if product is None or len(product.variants) == 0:
+                message = f"Product {line.product_id} is not for sale."
+                errors.append(field_error(field, message, "not_for_sale"))
+                return None
+            if len(product.variants) > 1:
+                message = (
+                    f"Product {product.id} has {len(product.variants)} variants; "
+                    "name one in variant_id."
+                )
+                errors.append(field_error(f"items.{index}.variant_id", message, "missing"))
+                return None
+            variant = product.variants[0]
+        else:
+            message = "Name the variant (variant_id), or a product with one variant."
+            errors.append(field_error(f"items.{index}.variant_id", message, "missing"))
+            return None
+        if product.deleted_at is not None or product.status != FOR_SALE:
+            message = f"Product {product.id} is not for sale."
+            errors.append(field_error(field, message, "not_for_sale"))
+            return None
+        return variant, product
+
+    async def _shipping_address(
+        self, user_id: int, address_id: int | None
+    ) -> dict[str, Any] | None:
+        if address_id is None:
+            return None
+        address = await self.session.get(Address, address_id)
+        if address is None or address.user_id != user_id:
+            message = f"No address {address_id} among yours."
+            raise ForeignReference([field_error("address_id", message, "not_yours")])
+        return address.shipping_copy()
 
     async def _place(
         self,
         user_id: int,
         lines: Sequence[LineRequest],
         note: str | None,
+        address_id: int | None,
         claim: Claim,
         fields: Mapping[str, Any],
     ) -> Answer:
         priced = await self._priced(lines)
+        shipping_address = await self._shipping_address(user_id, address_id)
         # Ends the read; on SQLite the write below then starts a fresh transaction.
         await self.session.commit()
         now = utcnow()
@@ -274,10 +421,11 @@ class OrderService:
         order = Order(
             user_id=user_id,
             status=OrderStatus.PENDING_PAYMENT,
-            currency=priced[0][1].currency,
-            total_cents=sum(p.price_cents * line.quantity for line, p in priced),
+            currency=priced[0][2].currency,
+            total_cents=sum(v.price_cents * line.quantity for line, v, _ in priced),
             source="api",
             note=note,
+            shipping_address=shipping_address,
             reservation=reservation,
             expires_at=now + self.payment_window,
             created_at=now,
@@ -286,20 +434,22 @@ class OrderService:
             items=[
                 OrderItem(
                     product_id=product.id,
-                    sku=product.sku,
+                    variant_id=variant.id,
+                    sku=variant.sku,
                     title=product.title,
+                    variant_title=variant.title,
                     quantity=line.quantity,
-                    unit_price_cents=product.price_cents,
-                    line_total_cents=product.price_cents * line.quantity,
+                    unit_price_cents=variant.price_cents,
+                    line_total_cents=variant.price_cents * line.quantity,
                     currency=product.currency,
                     **item_contract_fields.column_values(line.fields or {}),
                 )
-                for line, product in priced
+                for line, variant, product in priced
             ],
         )
         held = [
-            StockLine(line.product_id, line.quantity, product.sku, index)
-            for index, (line, product) in enumerate(priced)
+            StockLine(variant.id, line.quantity, variant.sku, index)
+            for index, (line, variant, _) in enumerate(priced)
         ]
         await self.stock.reserve(reservation, held)
         try:
@@ -307,7 +457,13 @@ class OrderService:
             self.session.add(order)
             await ledger.take(self.session, held)
             await self.session.flush()
-            await self._check_holds(user_id, held)
+            await self._check_holds(
+                user_id,
+                [
+                    HeldLine(i, product.id, variant.sku)
+                    for i, (_, variant, product) in enumerate(priced)
+                ],
+            )
             data = ops.CreateOrderData.model_validate(order, from_attributes=True)
             answer = Answer(201, ok(data).model_dump(mode="json"))
             await self.idempotency.record(claim, answer)
@@ -327,7 +483,7 @@ class OrderService:
             return
         await self.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
-    async def _check_holds(self, user_id: int, lines: Sequence[StockLine]) -> None:
+    async def _check_holds(self, user_id: int, lines: Sequence[HeldLine]) -> None:
         """Count this customer's unpaid orders and held units, the new order included."""
         limits = self.hold_limits
         pending = Order.user_id == user_id, Order.status == OrderStatus.PENDING_PAYMENT
@@ -335,7 +491,7 @@ class OrderService:
         errors: list[dict[str, str]] = []
         if (orders or 0) > limits.pending_orders:
             message = f"At most {limits.pending_orders} unpaid orders at a time."
-            errors.append(_problem("items", message, "pending_orders_limit"))
+            errors.append(field_error("items", message, "pending_orders_limit"))
         rows = await self.session.execute(
             select(OrderItem.product_id, func.sum(OrderItem.quantity))
             .join(Order, Order.id == OrderItem.order_id)
@@ -349,7 +505,9 @@ class OrderService:
                     f"At most {limits.units_per_product} units of {line.sku or line.product_id} "
                     "in unpaid orders at a time."
                 )
-                errors.append(_problem(f"items.{line.index}.quantity", message, "units_held_limit"))
+                errors.append(
+                    field_error(f"items.{line.index}.quantity", message, "units_held_limit")
+                )
         if errors:
             raise HoldLimitReached(errors)
 
@@ -360,17 +518,21 @@ class OrderService:
 
     # -- state changes -------------------------------------------------------------------
 
-    async def _move(self, seen: Seen, target: OrderStatus, **values: Any) -> bool:
-        """Write `target` only if the order is still in the status we saw."""
-        check_transition(seen.status, target)
+    async def move(self, order_id: int, seen: str, target: OrderStatus, **values: Any) -> bool:
+        """Write `target` only if the order is still in the status we saw, as part of the
+        caller's transaction; an illegal move is a 409 before anything is written."""
+        check_transition(seen, target)
         result = await self.session.execute(
             update(Order)
-            .where(Order.id == seen.order_id, Order.status == seen.status)
+            .where(Order.id == order_id, Order.status == seen)
             .values(status=target, updated_at=utcnow(), **values)
             .execution_options(synchronize_session=False)
         )
         assert isinstance(result, CursorResult)
         return result.rowcount == 1
+
+    async def _move(self, seen: Seen, target: OrderStatus, **values: Any) -> bool:
+        return await self.move(seen.order_id, seen.status, target, **values)
 
     async def _give_back(self, seen: Seen, target: OrderStatus, **values: Any) -> bool:
         """pending_payment → cancelled | expired, returning stock to the database, then to
@@ -471,6 +633,117 @@ class OrderService:
             raise await self._refused(order_id, target)
         return await self._reloaded(order_id)
 
+    # -- shipping, receipt and refunds ----------------------------------------------------
+
+    async def refresh_shipping(self, order_id: int) -> ShippingStatus:
+        """Recompute how much of the order has shipped from its lines (in the caller's
+        transaction) and write it; `shipped_at` is set when the last unit leaves."""
+        items = list(
+            await self.session.scalars(
+                select(OrderItem)
+                .where(OrderItem.order_id == order_id)
+                .execution_options(populate_existing=True)
+            )
+        )
+        shipped = any(item.shipped_quantity for item in items)
+        left = any(item.unshipped for item in items)
+        if not shipped:
+            state = ShippingStatus.UNSHIPPED
+        else:
+            state = ShippingStatus.PARTIALLY_SHIPPED if left else ShippingStatus.SHIPPED
+        now = utcnow()
+        values: dict[str, Any] = {"shipping_status": state, "updated_at": now}
+        if state == ShippingStatus.SHIPPED:
+            values["shipped_at"] = func.coalesce(Order.shipped_at, literal(now, UTCDateTime))
+        await self.session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return state
+
+    async def confirm_receipt(self, order: Order, now: datetime | None = None) -> Order:
+        """The customer has the parcels: a shipped order becomes completed. Repeating it is
+        harmless; a partially refunded order that shipped keeps its status and gains
+        `completed_at`; anything not fully shipped is a 409."""
+        now = now or utcnow()
+        if order.completed_at is not None:
+            return order
+        if order.status == OrderStatus.SHIPPED:
+            moved = await self.move(order.id, order.status, OrderStatus.COMPLETED, completed_at=now)
+        elif (
+            order.status == OrderStatus.PARTIALLY_REFUNDED
+            and order.shipping_status == ShippingStatus.SHIPPED
+        ):
+            result = await self.session.execute(
+                update(Order)
+                .where(Order.id == order.id, Order.completed_at.is_(None))
+                .values(completed_at=now, updated_at=now)
+            )
+            moved = getattr(result, "rowcount", 0) == 1
+        else:
+            raise IllegalTransition(order.status, OrderStatus.COMPLETED)
+        await self.session.commit()
+        reloaded = await self._reloaded(order.id)
+        if not moved and reloaded.completed_at is None:
+            raise IllegalTransition(reloaded.status, OrderStatus.COMPLETED)
+        return reloaded
+
+    async def complete_due(self, shipped_before: datetime) -> int:
+        """Complete the orders that shipped before `shipped_before` and nobody confirmed;
+        conditional like every move, so any number of workers may run it."""
+        rows = await self.session.scalars(
+            _with_items()
+            .where(
+                Order.completed_at.is_(None),
+                Order.shipping_status == ShippingStatus.SHIPPED,
+                Order.shipped_at <= shipped_before,
+                Order.status.in_((OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED)),
+            )
+            .order_by(Order.shipped_at, Order.id)
+            .limit(EXPIRY_BATCH)
+        )
+        due = list(rows)
+        await self.session.commit()
+        completed = 0
+        for order in due:
+            try:
+                await self.confirm_receipt(order)
+            except IllegalTransition:
+                await self.session.rollback()  # moved meanwhile: refunded, say
+                continue
+            completed += 1
+        return completed
+
+    async def refund_succeeded(
+        self, order_id: int, amount_cents: int, restock: Sequence[StockLine], token: str
+    ) -> None:
+        """Money went back for the order: count it, move the status (partially refunded, or
+        refunded once everything paid came back), put restocked units back in the database,
+        commit the caller's transaction, then in the stock backend, once per `token`."""
+        await self.session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(refunded_cents=Order.refunded_cents + amount_cents, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        # The row is locked by the update until commit: refunds settling together queue here.
+        order = await self._reloaded(order_id)
+        target = (
+            OrderStatus.REFUNDED
+            if order.refunded_cents >= order.total_cents
+            else OrderStatus.PARTIALLY_REFUNDED
+        )
+        if order.status in REFUNDABLE and order.status != target:
+            await self.move(order.id, order.status, target)
+        if restock:
+            await ledger.restore(self.session, restock)
+        await self.session.commit()
+        if restock:
+            await self.stock.restock(token, restock)
+            self._stock_moved()
+
     async def upsert_external(
         self,
         *,
@@ -506,8 +779,10 @@ class OrderService:
             order.items = [
                 OrderItem(
                     product_id=line.product_id,
+                    variant_id=line.variant_id,
                     sku=line.sku,
                     title=line.title,
+                    variant_title=line.variant_title,
                     quantity=line.quantity,
                     unit_price_cents=line.unit_price_cents,
                     line_total_cents=line.unit_price_cents * line.quantity,
@@ -528,7 +803,3 @@ class OrderService:
             assert refreshed is not None
             return refreshed
         raise ShopError("Could not store the mirrored order")
-
-
-def _problem(field: str, message: str, kind: str) -> dict[str, str]:
-    return {"field": field, "message": message, "type": kind}

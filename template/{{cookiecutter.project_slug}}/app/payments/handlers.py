@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from fastapi import BackgroundTasks, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -75,7 +76,8 @@ async def get_payment(
     return ok(_public(payment, payments.request_payment(payment)))
 
 
-def _fail(rejected: NotificationRejected, request: Request) -> Response:
+def wechat_failure(rejected: NotificationRejected, request: Request) -> Response:
+    """WeChat Pay's failure answer to a notification; it retries the notification."""
     logger.warning(
         "WeChat Pay notification rejected, nothing changed (%s): %s [serial %s, from %s]",
         rejected.status_code,
@@ -88,7 +90,23 @@ def _fail(rejected: NotificationRejected, request: Request) -> Response:
     )
 
 
-def _signed_headers(params: ops.ReceiveWechatPayNotificationParams) -> dict[str, str]:
+class SignedHeaders(Protocol):
+    """The parameters of a WeChat Pay notification operation (payments or refunds)."""
+
+    @property
+    def wechatpay_timestamp(self) -> str | None: ...
+    @property
+    def wechatpay_nonce(self) -> str | None: ...
+    @property
+    def wechatpay_signature(self) -> str | None: ...
+    @property
+    def wechatpay_serial(self) -> str | None: ...
+    @property
+    def wechatpay_signature_type(self) -> str | None: ...
+
+
+def signed_headers(params: SignedHeaders) -> dict[str, str]:
+    """The `Wechatpay-*` headers a notification arrived with, the missing ones left out."""
     found = {
         "Wechatpay-Timestamp": params.wechatpay_timestamp,
         "Wechatpay-Nonce": params.wechatpay_nonce,
@@ -114,13 +132,13 @@ async def receive_wechat_pay_notification(
         raise NotImplementedYet("WeChat Pay is not configured on this server")
     body = await request.body()
     try:
-        transaction = config.open_transaction(_signed_headers(params), body, clock())
+        transaction = config.open_transaction(signed_headers(params), body, clock())
         outcome = await payments.settle(transaction, "wechat")
     except NotificationRejected as rejected:
-        return _fail(rejected, request)
+        return wechat_failure(rejected, request)
     except SQLAlchemyError:
         logger.exception("WeChat Pay notification could not be stored")
-        return _fail(NotificationRejected(500, "the payment could not be stored"), request)
+        return wechat_failure(NotificationRejected(500, "the payment could not be stored"), request)
     logger.info("WeChat Pay notification for %s: %s", transaction.out_trade_no, outcome)
     return Response(status_code=204)
 

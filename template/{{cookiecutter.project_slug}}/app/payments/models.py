@@ -16,7 +16,8 @@ class Payment(PaymentContractFields, Base):
 
     `out_trade_no` is what WeChat Pay knows the attempt by. A pending WeChat payment keeps
     its `prepay_id`, so asking again re-signs the same prepay order instead of opening a
-    second one the customer could also pay.
+    second one the customer could also pay. `refund_committed_cents` is what its pending and
+    succeeded refunds give back; a conditional update keeps it within `amount_cents`.
     """
 
     __tablename__ = "payments"
@@ -31,12 +32,17 @@ class Payment(PaymentContractFields, Base):
     prepay_id: Mapped[str | None] = mapped_column(String(64))
     transaction_id: Mapped[str | None] = mapped_column(String(64))
     refund_required: Mapped[bool] = mapped_column(default=False)
+    refund_committed_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         CheckConstraint("amount_cents >= 0", name="amount_non_negative"),
+        CheckConstraint(
+            "refund_committed_cents >= 0 AND refund_committed_cents <= amount_cents",
+            name="refunds_within_amount",
+        ),
         Index("ix_payments_order_id", "order_id", "status"),
         Index(
             "uq_payments_open",
@@ -47,3 +53,8 @@ class Payment(PaymentContractFields, Base):
             postgresql_where=OPEN,
         ),
     )
+
+    @property
+    def wechat_params(self) -> None:
+        """Read as part of an order: `getPayment` signs fresh `wx.requestPayment` arguments."""
+        return None

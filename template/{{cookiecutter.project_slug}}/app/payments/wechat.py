@@ -1,4 +1,5 @@
-"""The WeChat Pay API v3 channel: JSAPI prepay out, verified notifications in.
+"""The WeChat Pay API v3 channel: JSAPI prepay and domestic refunds out, verified
+notifications of payments and refunds in.
 
 Only WeChat Pay's *platform* key is trusted for what comes back; the merchant key only signs.
 """
@@ -20,7 +21,10 @@ from app.payments import signing
 logger = logging.getLogger(__name__)
 
 PREPAY_PATH = "/v3/pay/transactions/jsapi"
+REFUND_PATH = "/v3/refund/domestic/refunds"
 Clock = Callable[[], datetime]
+# What WeChat Pay says of a refund, in answers and in REFUND.* notifications.
+REFUND_STATUSES = frozenset({"SUCCESS", "CLOSED", "PROCESSING", "ABNORMAL"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,19 @@ class Transaction:
     trade_state: str
     total: int
     currency: str
+    success_time: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    """A refund as WeChat Pay reports it: in the answer to a refund request, or decrypted
+    from a REFUND.SUCCESS / REFUND.CLOSED / REFUND.ABNORMAL notification."""
+
+    mch_id: str | None
+    out_refund_no: str
+    refund_id: str
+    status: str
+    refund: int | None
     success_time: datetime | None
 
 
@@ -81,10 +98,9 @@ class WechatPay:
             notify_url=str(settings.payment_notify_url),
         )
 
-    def open_transaction(
-        self, headers: Mapping[str, str], body: bytes, now: datetime
-    ) -> Transaction:
-        """Verify, decrypt and read a notification; raise `NotificationRejected` otherwise."""
+    def _open(self, headers: Mapping[str, str], body: bytes, now: datetime) -> bytes:
+        """Verify a notification and decrypt its resource; `NotificationRejected` otherwise.
+        Payment and refund notifications are checked the same way, step by step."""
         try:
             signing.check_signed(headers, body, self.platform_keys, now)
         except signing.SignatureRejected as error:
@@ -94,7 +110,7 @@ class WechatPay:
             resource = notification["resource"]
             if resource.get("algorithm") != "AEAD_AES_256_GCM":
                 raise NotificationRejected(400, "unsupported resource algorithm")
-            plaintext = signing.decrypt_resource(
+            return signing.decrypt_resource(
                 self.api_v3_key,
                 nonce=str(resource["nonce"]),
                 associated_data=str(resource.get("associated_data") or ""),
@@ -105,10 +121,28 @@ class WechatPay:
             raise NotificationRejected(500, "resource did not decrypt") from None
         except (ValueError, KeyError, TypeError, AttributeError):
             raise NotificationRejected(400, "malformed notification") from None
-        transaction = _transaction(plaintext)
+
+    def open_transaction(
+        self, headers: Mapping[str, str], body: bytes, now: datetime
+    ) -> Transaction:
+        """Verify, decrypt and read a payment notification."""
+        transaction = _transaction(self._open(headers, body, now))
         if transaction.mch_id != self.merchant.mch_id or transaction.app_id != self.merchant.app_id:
             raise NotificationRejected(400, "notification for another merchant or app")
         return transaction
+
+    def open_refund(self, headers: Mapping[str, str], body: bytes, now: datetime) -> RefundResult:
+        """Verify, decrypt and read a refund notification (it names no app, only the
+        merchant)."""
+        try:
+            refund = refund_result(json.loads(self._open(headers, body, now)))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise NotificationRejected(400, "malformed refund") from None
+        if refund.mch_id != self.merchant.mch_id:
+            raise NotificationRejected(400, "notification for another merchant")
+        if refund.status == "PROCESSING":
+            raise NotificationRejected(400, "a notification reports a final refund status")
+        return refund
 
 
 def _transaction(plaintext: bytes) -> Transaction:
@@ -128,6 +162,24 @@ def _transaction(plaintext: bytes) -> Transaction:
         )
     except (ValueError, KeyError, TypeError):
         raise NotificationRejected(400, "malformed transaction") from None
+
+
+def refund_result(data: Mapping[str, Any]) -> RefundResult:
+    """A refund from WeChat Pay's JSON, in an answer (`status`) or a notification
+    (`refund_status`)."""
+    status = str(data.get("refund_status") or data.get("status") or "")
+    if status not in REFUND_STATUSES:
+        raise ValueError(f"refund status {status!r}")
+    amount = data.get("amount") or {}
+    success = data.get("success_time")
+    return RefundResult(
+        mch_id=str(data["mchid"]) if data.get("mchid") else None,
+        out_refund_no=str(data["out_refund_no"]),
+        refund_id=str(data.get("refund_id") or ""),
+        status=status,
+        refund=_fen(amount["refund"]) if "refund" in amount else None,
+        success_time=datetime.fromisoformat(success).astimezone(UTC) if success else None,
+    )
 
 
 def _fen(value: object) -> int:
@@ -178,7 +230,35 @@ class WechatPayClient:
             raise UpstreamError("WeChat Pay answered without a prepay_id")
         return prepay_id
 
-    async def _post(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    async def refund(
+        self,
+        *,
+        out_trade_no: str,
+        out_refund_no: str,
+        reason: str,
+        refund_fen: int,
+        total_fen: int,
+        notify_url: str | None,
+    ) -> RefundResult:
+        """Ask for a domestic refund; what WeChat Pay says of it (usually PROCESSING).
+        Sending the same `out_refund_no` again asks about the same refund, never a second."""
+        payload: dict[str, Any] = {
+            "out_trade_no": out_trade_no,
+            "out_refund_no": out_refund_no,
+            "reason": reason[:80],
+            "amount": {"refund": refund_fen, "total": total_fen, "currency": "CNY"},
+        }
+        if notify_url:
+            payload["notify_url"] = notify_url
+        answer = await self._post(REFUND_PATH, payload, declined="the refund")
+        try:
+            return refund_result(answer)
+        except (ValueError, KeyError, TypeError):
+            raise UpstreamError("WeChat Pay answered a refund it did not describe") from None
+
+    async def _post(
+        self, path: str, payload: Mapping[str, Any], *, declined: str = "the payment"
+    ) -> dict[str, Any]:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         now = self._clock()
         authorization = self.merchant.authorization(
@@ -199,7 +279,7 @@ class WechatPayClient:
             logger.warning("WeChat Pay unreachable: %s", type(error).__name__)
             raise UpstreamError("WeChat Pay could not be reached") from None
         if response.status_code >= 400:
-            raise _error_for(response)
+            raise _error_for(response, declined)
         try:
             signing.check_signed(
                 response.headers, response.content, self._config.platform_keys, self._clock()
@@ -216,7 +296,7 @@ class WechatPayClient:
         return answer
 
 
-def _error_for(response: httpx.Response) -> ShopError:
+def _error_for(response: httpx.Response, declined: str) -> ShopError:
     try:
         detail = json.loads(response.content)
         code, message = str(detail.get("code", "")), str(detail.get("message", ""))
@@ -227,4 +307,4 @@ def _error_for(response: httpx.Response) -> ShopError:
         return UpstreamBusy("WeChat Pay is busy; retry shortly", headers={"Retry-After": "1"})
     if response.status_code >= 500:
         return UpstreamError("WeChat Pay answered with an error")
-    return WechatPayDeclined(f"WeChat Pay declined the payment ({code or response.status_code})")
+    return WechatPayDeclined(f"WeChat Pay declined {declined} ({code or response.status_code})")

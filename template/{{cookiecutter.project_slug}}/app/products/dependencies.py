@@ -7,7 +7,7 @@ from app.products.service import ProductService
 
 
 def get_product_service(request: Request, session: SessionDep) -> ProductService:
-    return ProductService(session, request.app.state.product_cache)
+    return ProductService(session, request.app.state.product_cache, request.app.state.stock)
 
 
 ProductServiceDep = Annotated[ProductService, Depends(get_product_service)]

@@ -53,6 +53,48 @@ async def delete_product(
     return empty()
 
 
+async def list_product_variants(
+    params: ops.ListProductVariantsParamsDep, products: ProductServiceDep, viewer: ViewerRole
+) -> Envelope[ops.ListProductVariantsData]:
+    page = await products.list_variants(
+        params.product_id, page=params.page, limit=params.limit, include_hidden=viewer == "admin"
+    )
+    return ok(
+        ops.ListProductVariantsData.model_validate(
+            {"items": page.items, "total": page.total, "page": params.page, "limit": params.limit},
+            from_attributes=True,
+        )
+    )
+
+
+async def create_product_variant(
+    params: ops.CreateProductVariantParamsDep,
+    body: ops.CreateProductVariantBody,
+    _: CurrentAdmin,
+    products: ProductServiceDep,
+) -> Envelope[ops.CreateProductVariantData]:
+    variant = await products.create_variant(params.product_id, body.model_dump(exclude_unset=True))
+    return ok(ops.CreateProductVariantData.model_validate(variant, from_attributes=True))
+
+
+async def update_product_variant(
+    params: ops.UpdateProductVariantParamsDep,
+    body: ops.UpdateProductVariantBody,
+    _: CurrentAdmin,
+    products: ProductServiceDep,
+) -> Envelope[ops.UpdateProductVariantData]:
+    fields = body.model_dump(exclude_unset=True)
+    variant = await products.update_variant(params.product_id, params.variant_id, fields)
+    return ok(ops.UpdateProductVariantData.model_validate(variant, from_attributes=True))
+
+
+async def delete_product_variant(
+    params: ops.DeleteProductVariantParamsDep, _: CurrentAdmin, products: ProductServiceDep
+) -> Envelope[None]:
+    await products.delete_variant(params.product_id, params.variant_id)
+    return empty()
+
+
 HANDLERS: dict[str, Handler] = {
     "listProducts": list_products,
     "getProduct": get_product,
@@ -60,4 +102,8 @@ HANDLERS: dict[str, Handler] = {
     "replaceProduct": replace_product,
     "updateProduct": update_product,
     "deleteProduct": delete_product,
+    "listProductVariants": list_product_variants,
+    "createProductVariant": create_product_variant,
+    "updateProductVariant": update_product_variant,
+    "deleteProductVariant": delete_product_variant,
 }

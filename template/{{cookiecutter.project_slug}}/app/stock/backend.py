@@ -4,7 +4,7 @@ Every order transaction takes its stock with a conditional `UPDATE ... WHERE sto
 (`app/stock/ledger.py`): the database is the source of truth and nothing can oversell past
 it. A `StockBackend` decides what runs *before* that transaction:
 
-- `RedisStockBackend` answers a rush from Redis: one Lua script per product checks the order's
+- `RedisStockBackend` answers a rush from Redis: one Lua script per variant checks the order's
   reservation key, checks the count, decrements it and records the reservation, atomically.
   Buyers who cannot get stock are turned away without touching the database.
 - `DatabaseStockBackend` adds nothing: the conditional UPDATE is the only gate. It is what
@@ -30,7 +30,7 @@ from app.core.errors import Code, ShopError, Unavailable
 from app.core.locks import try_lock
 from app.orders.models import Order
 from app.orders.state import HOLDS_STOCK
-from app.products.models import Product
+from app.products.models import Product, ProductVariant
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ WARM_LOCK_TTL_MS = 30_000
 EPOCH_KEY = "stock:epoch"
 EPOCH_WAIT_SECONDS = 2.0
 
-# KEYS: stock:{id}, resv:{id}:<reservation>. ARGV: quantity, reservation TTL in seconds.
+# KEYS: stock:{v<id>}, resv:{v<id>}:<reservation>. ARGV: quantity, reservation TTL in seconds.
 # -1: no stock key (warm it from the database, try again); 2: this reservation exists, nothing
 # changes; 0: not enough stock, nothing changes; 1: reserved.
 RESERVE = """
@@ -64,8 +64,8 @@ redis.call('SET', KEYS[2], qty, 'EX', ARGV[2])
 return 1
 """
 
-# KEYS: stock:{id}, resv:{id}:<reservation>. Returns the quantity put back, or 0 when the
-# reservation is gone (released before, paid, or expired): stock returns once at most.
+# KEYS: stock:{v<id>}, resv:{v<id>}:<reservation>. Returns the quantity put back, or 0 when
+# the reservation is gone (released before, paid, or expired): stock returns once at most.
 RELEASE = """
 local qty = redis.call('GET', KEYS[2])
 if not qty then
@@ -79,7 +79,23 @@ redis.call('INCRBY', KEYS[1], qty)
 return tonumber(qty)
 """
 
-# KEYS: stock:{id}. ARGV: the count we saw, the count to write. Rewrites drift only if
+# KEYS: stock:{v<id>}, rstk:{v<id>}:<token>. ARGV: quantity, marker TTL in seconds. Units
+# that came back outside an order (a refund that restocks) are added once per token: a
+# repeated call finds the marker and adds nothing. Without a count there is nothing to add
+# to; the next warm-up reads the database, which has them.
+RESTOCK = """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+    return 0
+end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    return 0
+end
+redis.call('INCRBY', KEYS[1], ARGV[1])
+return tonumber(ARGV[1])
+"""
+
+# KEYS: stock:{v<id>}. ARGV: the count we saw, the count to write. Rewrites drift only if
 # nothing moved the count since we read it.
 COMPARE_AND_SET = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -90,11 +106,14 @@ return 0
 """
 
 
+RESTOCK_MARK_TTL = 7 * 24 * 3600
+
+
 @dataclass(frozen=True, slots=True)
 class StockLine:
-    """One product of an order and how many units; `index` is its line in the request."""
+    """One variant of an order and how many units; `index` is its line in the request."""
 
-    product_id: int
+    variant_id: int
     quantity: int
     sku: str = ""
     index: int = 0
@@ -105,10 +124,10 @@ class OutOfStock(ShopError):
 
     def __init__(self, line: StockLine, available: int | None = None) -> None:
         if available is None:
-            message = f"Not enough stock of {line.sku or line.product_id}."
+            message = f"Not enough stock of {line.sku or line.variant_id}."
         else:
             unit = "unit" if available == 1 else "units"
-            message = f"Only {available} {unit} of {line.sku or line.product_id} left."
+            message = f"Only {available} {unit} of {line.sku or line.variant_id} left."
         error = {
             "field": f"items.{line.index}.quantity",
             "message": message,
@@ -136,8 +155,12 @@ class StockBackend(Protocol):
     async def confirm(self, reservation: str, lines: Sequence[StockLine]) -> None:
         """The order was paid: its stock stays sold and the reservation is dropped."""
 
-    async def set_level(self, product_id: int, stock: int) -> None:
-        """The database's count of a product changed outside an order (admin, Shopify)."""
+    async def restock(self, token: str, lines: Sequence[StockLine]) -> None:
+        """Units came back outside an order (a refund that restocks): add them once per
+        token, after the database has them; never raises."""
+
+    async def set_level(self, variant_id: int, stock: int) -> None:
+        """The database's count of a variant changed outside an order (admin, Shopify)."""
 
     async def warm(self) -> int:
         """Load counts the backend lacks from the database; returns how many."""
@@ -158,7 +181,10 @@ class DatabaseStockBackend:
     async def confirm(self, reservation: str, lines: Sequence[StockLine]) -> None:
         return None
 
-    async def set_level(self, product_id: int, stock: int) -> None:
+    async def restock(self, token: str, lines: Sequence[StockLine]) -> None:
+        return None
+
+    async def set_level(self, variant_id: int, stock: int) -> None:
         return None
 
     async def warm(self) -> int:
@@ -168,19 +194,28 @@ class DatabaseStockBackend:
         return 0
 
 
-def stock_key(product_id: int) -> str:
-    # The braces are a Redis Cluster hash tag: a product's keys share one slot, so one
-    # script can touch them all.
-    return "stock:{" + str(product_id) + "}"
+def _tag(variant_id: int) -> str:
+    # The braces are a Redis Cluster hash tag: a variant's keys share one slot, so one
+    # script can touch them all. The `v` keeps variant counts apart from the per-product
+    # counts of projects made before variants existed.
+    return "{v" + str(variant_id) + "}"
 
 
-def reservation_key(product_id: int, reservation: str) -> str:
-    return "resv:{" + str(product_id) + "}:" + reservation
+def stock_key(variant_id: int) -> str:
+    return "stock:" + _tag(variant_id)
+
+
+def reservation_key(variant_id: int, reservation: str) -> str:
+    return "resv:" + _tag(variant_id) + ":" + reservation
+
+
+def restock_key(variant_id: int, token: str) -> str:
+    return "rstk:" + _tag(variant_id) + ":" + token
 
 
 class RedisStockBackend:
-    """Counts in Redis, kept equal to `products.stock`: an order takes stock from both, a
-    cancellation or expiry gives it back to both.
+    """Counts in Redis, kept equal to `product_variants.stock`: an order takes stock from
+    both, a cancellation, expiry or restocking refund gives it back to both.
 
     Redis failing: with `fail_closed` a reservation raises `StockUnavailable` (503) and no
     order is written; with `database` the database's UPDATE decides alone until Redis is back.
@@ -201,6 +236,7 @@ class RedisStockBackend:
         self._down_policy = down_policy
         self._reserve = redis.register_script(RESERVE)
         self._release = redis.register_script(RELEASE)
+        self._restock = redis.register_script(RESTOCK)
         self._compare_and_set = redis.register_script(COMPARE_AND_SET)
         self._drift: dict[int, tuple[int, int]] = {}
 
@@ -208,10 +244,10 @@ class RedisStockBackend:
         held: list[StockLine] = []
         try:
             await self._ensure_epoch()
-            # One product at a time, in id order: each script stays in one Cluster slot.
-            for line in sorted(lines, key=lambda line: line.product_id):
+            # One variant at a time, in id order: each script stays in one Cluster slot.
+            for line in sorted(lines, key=lambda line: line.variant_id):
                 if not await self._reserve_line(reservation, line):
-                    raise OutOfStock(line, await self._count(line.product_id))
+                    raise OutOfStock(line, await self._count(line.variant_id))
                 held.append(line)
         except OutOfStock:
             await self.release(reservation, held)
@@ -225,24 +261,24 @@ class RedisStockBackend:
             raise StockUnavailable() from error
 
     async def _reserve_line(self, reservation: str, line: StockLine) -> bool:
-        keys = [stock_key(line.product_id), reservation_key(line.product_id, reservation)]
+        keys = [stock_key(line.variant_id), reservation_key(line.variant_id, reservation)]
         args = [line.quantity, self._ttl]
         result = int(await self._reserve(keys=keys, args=args))
         if result == -1:
-            await self._warm_products([line.product_id])
+            await self._warm_variants([line.variant_id])
             result = int(await self._reserve(keys=keys, args=args))
         return result in (1, 2)
 
-    async def _count(self, product_id: int) -> int | None:
+    async def _count(self, variant_id: int) -> int | None:
         try:
-            value = await self._redis.get(stock_key(product_id))
+            value = await self._redis.get(stock_key(variant_id))
         except (RedisError, OSError):
             return None
         return max(int(value), 0) if value is not None else None
 
     async def release(self, reservation: str, lines: Sequence[StockLine]) -> None:
         for line in lines:
-            keys = [stock_key(line.product_id), reservation_key(line.product_id, reservation)]
+            keys = [stock_key(line.variant_id), reservation_key(line.variant_id, reservation)]
             try:
                 await self._release(keys=keys)
             except (RedisError, OSError) as error:
@@ -251,31 +287,44 @@ class RedisStockBackend:
 
     async def confirm(self, reservation: str, lines: Sequence[StockLine]) -> None:
         for line in lines:
-            key = reservation_key(line.product_id, reservation)
+            key = reservation_key(line.variant_id, reservation)
             try:
                 await self._redis.delete(key)
             except (RedisError, OSError) as error:
                 logger.warning("could not drop %s (its TTL will): %s", key, error)
 
-    async def set_level(self, product_id: int, stock: int) -> None:
-        try:
-            await self._redis.set(stock_key(product_id), stock)
-        except (RedisError, OSError) as error:
-            logger.warning("could not set stock of product %s in Redis: %s", product_id, error)
+    async def restock(self, token: str, lines: Sequence[StockLine]) -> None:
+        for line in lines:
+            keys = [stock_key(line.variant_id), restock_key(line.variant_id, token)]
+            try:
+                await self._restock(keys=keys, args=[line.quantity, RESTOCK_MARK_TTL])
+            except (RedisError, OSError) as error:
+                # The database has the units; reconcile() brings the count up later.
+                logger.warning("could not restock %s in Redis: %s", keys[0], error)
 
-    async def _database_counts(self, product_ids: Iterable[int] | None = None) -> dict[int, int]:
-        query = select(Product.id, Product.stock).where(Product.deleted_at.is_(None))
-        if product_ids is not None:
-            query = query.where(Product.id.in_(list(product_ids)))
+    async def set_level(self, variant_id: int, stock: int) -> None:
+        try:
+            await self._redis.set(stock_key(variant_id), stock)
+        except (RedisError, OSError) as error:
+            logger.warning("could not set stock of variant %s in Redis: %s", variant_id, error)
+
+    async def _database_counts(self, variant_ids: Iterable[int] | None = None) -> dict[int, int]:
+        query = (
+            select(ProductVariant.id, ProductVariant.stock)
+            .join(Product, Product.id == ProductVariant.product_id)
+            .where(ProductVariant.deleted_at.is_(None), Product.deleted_at.is_(None))
+        )
+        if variant_ids is not None:
+            query = query.where(ProductVariant.id.in_(list(variant_ids)))
         async with self._sessionmaker() as session:
             rows = await session.execute(query)
             return {row[0]: row[1] for row in rows}
 
-    async def _warm_products(self, product_ids: Iterable[int] | None) -> int:
-        counts = await self._database_counts(product_ids)
+    async def _warm_variants(self, variant_ids: Iterable[int] | None) -> int:
+        counts = await self._database_counts(variant_ids)
         async with self._redis.pipeline(transaction=False) as pipe:
-            for product_id, stock in counts.items():
-                pipe.set(stock_key(product_id), stock, nx=True)
+            for variant_id, stock in counts.items():
+                pipe.set(stock_key(variant_id), stock, nx=True)
             written = await pipe.execute()
         return sum(1 for ok in written if ok)
 
@@ -286,7 +335,7 @@ class RedisStockBackend:
         async with try_lock(self._redis, "stock:warm", WARM_LOCK_TTL_MS) as locked:
             if not locked:
                 return 0
-            warmed = await self._warm_products(None)
+            warmed = await self._warm_variants(None)
             await self._restore_reservations()
             await self._redis.set(EPOCH_KEY, uuid.uuid4().hex)
             return warmed
@@ -315,10 +364,11 @@ class RedisStockBackend:
                 .where(Order.status.in_(list(HOLDS_STOCK)), Order.reservation.is_not(None))
             )
             holds = [
-                (reservation_key(item.product_id, order.reservation), item.quantity)
+                (reservation_key(item.variant_id, order.reservation), item.quantity)
                 for order in orders
                 if order.reservation
                 for item in order.items
+                if item.variant_id is not None
             ]
         async with self._redis.pipeline(transaction=False) as pipe:
             for key, quantity in holds:
@@ -335,22 +385,22 @@ class RedisStockBackend:
         counts = await self._database_counts()
         ids = list(counts)
         async with self._redis.pipeline(transaction=False) as pipe:
-            for product_id in ids:
-                pipe.get(stock_key(product_id))
+            for variant_id in ids:
+                pipe.get(stock_key(variant_id))
             values = await pipe.execute()
         drift: dict[int, tuple[int, int]] = {}
         missing: list[int] = []
-        for product_id, value in zip(ids, values, strict=True):
+        for variant_id, value in zip(ids, values, strict=True):
             if value is None:
-                missing.append(product_id)
-            elif int(value) != counts[product_id]:
-                drift[product_id] = (int(value), counts[product_id])
-        fixed = await self._warm_products(missing) if missing else 0
-        for product_id, (seen, truth) in drift.items():
-            if self._drift.get(product_id) == (seen, truth):
-                key = stock_key(product_id)
+                missing.append(variant_id)
+            elif int(value) != counts[variant_id]:
+                drift[variant_id] = (int(value), counts[variant_id])
+        fixed = await self._warm_variants(missing) if missing else 0
+        for variant_id, (seen, truth) in drift.items():
+            if self._drift.get(variant_id) == (seen, truth):
+                key = stock_key(variant_id)
                 if await self._compare_and_set(keys=[key], args=[seen, truth]):
-                    logger.info("stock of product %s drifted (%s != %s)", product_id, seen, truth)
+                    logger.info("stock of variant %s drifted (%s != %s)", variant_id, seen, truth)
                     fixed += 1
         self._drift = drift
         return fixed

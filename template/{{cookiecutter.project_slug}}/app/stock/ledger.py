@@ -2,7 +2,7 @@
 
 `take` is what makes overselling impossible whatever runs in front of it: a row is
 decremented only while it still has enough, so concurrent orders cannot both take the last
-unit. Lines go in product id order, so two multi-line orders lock rows in the same order.
+unit. Lines go in variant id order, so two multi-line orders lock rows in the same order.
 """
 
 from collections.abc import Sequence
@@ -11,37 +11,37 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.products.models import Product
+from app.products.models import ProductVariant
 from app.stock.backend import OutOfStock, StockLine
 
 
 async def take(session: AsyncSession, lines: Sequence[StockLine]) -> None:
-    """Decrement every line's product, or raise `OutOfStock` (the caller rolls back)."""
-    for line in sorted(lines, key=lambda line: line.product_id):
+    """Decrement every line's variant, or raise `OutOfStock` (the caller rolls back)."""
+    for line in sorted(lines, key=lambda line: line.variant_id):
         result = await session.execute(
-            update(Product)
+            update(ProductVariant)
             .where(
-                Product.id == line.product_id,
-                Product.deleted_at.is_(None),
-                Product.stock >= line.quantity,
+                ProductVariant.id == line.variant_id,
+                ProductVariant.deleted_at.is_(None),
+                ProductVariant.stock >= line.quantity,
             )
-            .values(stock=Product.stock - line.quantity)
+            .values(stock=ProductVariant.stock - line.quantity)
             .execution_options(synchronize_session=False)
         )
         assert isinstance(result, CursorResult)
         if result.rowcount != 1:
             available = await session.scalar(
-                select(Product.stock).where(Product.id == line.product_id)
+                select(ProductVariant.stock).where(ProductVariant.id == line.variant_id)
             )
             raise OutOfStock(line, available)
 
 
 async def restore(session: AsyncSession, lines: Sequence[StockLine]) -> None:
     """Give the lines' stock back (the caller made sure this happens once)."""
-    for line in sorted(lines, key=lambda line: line.product_id):
+    for line in sorted(lines, key=lambda line: line.variant_id):
         await session.execute(
-            update(Product)
-            .where(Product.id == line.product_id)
-            .values(stock=Product.stock + line.quantity)
+            update(ProductVariant)
+            .where(ProductVariant.id == line.variant_id)
+            .values(stock=ProductVariant.stock + line.quantity)
             .execution_options(synchronize_session=False)
         )

@@ -44,8 +44,8 @@ class ShopifyDelivery(ShopifyDeliveryContractFields, Base):
 
 
 class ShopifyVariant(Base):
-    """A Shopify variant and the local product it stands for (matched by sku), so inventory
-    updates, which name only the inventory item, reach the right product."""
+    """A Shopify variant and the local variant it stands for (matched by sku), so inventory
+    updates, which name only the inventory item, reach the right variant's stock."""
 
     __tablename__ = "shopify_variants"
 
@@ -56,6 +56,9 @@ class ShopifyVariant(Base):
     sku: Mapped[str | None] = mapped_column(String(64))
     product_id: Mapped[int | None] = mapped_column(
         Int64, ForeignKey("products.id", ondelete="SET NULL")
+    )
+    product_variant_id: Mapped[int | None] = mapped_column(
+        Int64, ForeignKey("product_variants.id", ondelete="SET NULL")
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The `updated_at` of the last inventory level applied: an older one is stale.

@@ -22,7 +22,7 @@ from app.orders.models import Order
 from app.orders.service import LineDraft, OrderService
 from app.orders.state import IllegalTransition, OrderStatus
 from app.products.cache import ProductCache
-from app.products.models import LIVE, Product
+from app.products.models import Product, ProductVariant
 from app.stock.backend import StockBackend
 from app.webhooks import compliance, shopify
 from app.webhooks.models import ShopifyDelivery, ShopifyVariant
@@ -183,20 +183,23 @@ class Processor:
         mirrored = shopify.order(topic, payload)
         drafts: list[LineDraft] = []
         for line in mirrored.lines:
-            product = await self._product_for(line.sku, line.variant_id)
-            if product is None:
+            found = await self._variant_for(line.sku, line.variant_id)
+            if found is None:
                 logger.warning(
-                    "Shopify order %s: no local product for sku %s / variant %s",
+                    "Shopify order %s: no local variant for sku %s / variant %s",
                     mirrored.external_id,
                     line.sku,
                     line.variant_id,
                 )
                 continue
+            variant, product = found
             drafts.append(
                 LineDraft(
                     product_id=product.id,
-                    sku=product.sku,
+                    variant_id=variant.id,
+                    sku=variant.sku,
                     title=line.title or product.title,
+                    variant_title=variant.title,
                     quantity=line.quantity,
                     unit_price_cents=line.unit_price_cents,
                 )
@@ -212,20 +215,30 @@ class Processor:
         )
         return stored.updated_at <= mirrored.updated_at
 
-    async def _product_for(self, sku: str | None, variant_id: int | None) -> Product | None:
+    async def _variant_for(
+        self, sku: str | None, shopify_variant_id: int | None
+    ) -> tuple[ProductVariant, Product] | None:
+        """The local variant a Shopify line stands for: by sku, else by the variant map."""
+        variant: ProductVariant | None = None
         if sku:
-            product = await self.session.scalar(select(Product).where(Product.sku == sku, LIVE))
-            if product is not None:
-                return product
-        if variant_id is not None:
-            variant = await self.session.get(ShopifyVariant, variant_id)
-            if variant is not None and variant.product_id is not None:
-                return await self.session.get(Product, variant.product_id)
-        return None
+            variant = await self.session.scalar(
+                select(ProductVariant).where(
+                    ProductVariant.sku == sku, ProductVariant.deleted_at.is_(None)
+                )
+            )
+        if variant is None and shopify_variant_id is not None:
+            mapped = await self.session.get(ShopifyVariant, shopify_variant_id)
+            if mapped is not None and mapped.product_variant_id is not None:
+                variant = await self.session.get(ProductVariant, mapped.product_variant_id)
+        if variant is None:
+            return None
+        product = await self.session.get(Product, variant.product_id)
+        return (variant, product) if product is not None else None
 
     async def refund(self, payload: dict[str, Any]) -> None:
-        """A full refund makes the mirrored order `refunded`; stock follows through
-        `inventory_levels/update`, which Shopify sends when it restocks."""
+        """A refund makes the mirrored order `partially_refunded`, or `refunded` when it
+        gives back the whole total; stock follows through `inventory_levels/update`, which
+        Shopify sends when it restocks."""
         external_id = shopify.external_id(payload["order_id"])
         order = await self.session.scalar(
             select(Order).where(Order.source == "shopify", Order.external_id == external_id)
@@ -233,10 +246,18 @@ class Processor:
         if order is None:
             logger.info("Shopify refund for unknown order %s", external_id)
             return
-        if shopify.refunded_cents(payload, order.currency) < order.total_cents:
+        refunded = shopify.refunded_cents(payload, order.currency)
+        if refunded <= 0 or order.status == OrderStatus.REFUNDED:
+            return
+        target = (
+            OrderStatus.REFUNDED
+            if refunded >= order.total_cents
+            else OrderStatus.PARTIALLY_REFUNDED
+        )
+        if order.status == target:
             return
         try:
-            await self.orders.change_status(order.id, OrderStatus.REFUNDED)
+            await self.orders.change_status(order.id, target)
         except IllegalTransition as error:
             logger.info("Shopify refund of order %s: %s", external_id, error.msg)
 
@@ -244,10 +265,12 @@ class Processor:
         product_id = int(payload["id"])
         for raw in payload.get("variants") or ():
             sku = str(raw["sku"]) if raw.get("sku") else None
-            local = None
+            local: ProductVariant | None = None
             if sku:
                 local = await self.session.scalar(
-                    select(Product.id).where(Product.sku == sku, LIVE)
+                    select(ProductVariant).where(
+                        ProductVariant.sku == sku, ProductVariant.deleted_at.is_(None)
+                    )
                 )
             variant = await self.session.get(ShopifyVariant, int(raw["id"]))
             if variant is None:
@@ -257,13 +280,14 @@ class Processor:
             item = raw.get("inventory_item_id")
             variant.inventory_item_id = int(item) if item is not None else None
             variant.sku = sku
-            variant.product_id = local
+            variant.product_id = local.product_id if local is not None else None
+            variant.product_variant_id = local.id if local is not None else None
             variant.updated_at = utcnow()
         await self.session.commit()
         self._products_changed()
 
     async def set_inventory(self, payload: dict[str, Any]) -> bool:
-        """Set the product's stock from Shopify's level, if this level is newer than the last
+        """Set the variant's stock from Shopify's level, if this level is newer than the last
         one applied to the inventory item (deliveries come out of order, and a replayed old
         level must not roll stock back)."""
         available = payload.get("available")
@@ -274,8 +298,8 @@ class Processor:
         variant = await self.session.scalar(
             select(ShopifyVariant).where(ShopifyVariant.inventory_item_id == item).limit(1)
         )
-        if variant is None or variant.product_id is None:
-            logger.info("Shopify inventory item %s maps to no product", item)
+        if variant is None or variant.product_variant_id is None:
+            logger.info("Shopify inventory item %s maps to no variant", item)
             return True
         if changed_at is not None and variant.inventory_updated_at is not None:
             if changed_at <= variant.inventory_updated_at:
@@ -293,14 +317,16 @@ class Processor:
         if getattr(moved, "rowcount", 0) != 1:
             await self.session.rollback()
             return False
-        product_id = variant.product_id
+        variant_id = variant.product_variant_id
         level = max(int(available), 0)
         await self.session.execute(
-            update(Product).where(Product.id == product_id).values(stock=level, updated_at=utcnow())
+            update(ProductVariant)
+            .where(ProductVariant.id == variant_id)
+            .values(stock=level, updated_at=utcnow())
         )
         await self.session.commit()
         self._products_changed()
-        await self.stock.set_level(product_id, level)
+        await self.stock.set_level(variant_id, level)
         return True
 
     def _products_changed(self) -> None:

@@ -33,7 +33,7 @@ FINANCIAL_STATUSES: Mapping[str, OrderStatus] = {
     "authorized": OrderStatus.PENDING_PAYMENT,
     "partially_paid": OrderStatus.PENDING_PAYMENT,
     "paid": OrderStatus.PAID,
-    "partially_refunded": OrderStatus.PAID,
+    "partially_refunded": OrderStatus.PARTIALLY_REFUNDED,
     "refunded": OrderStatus.REFUNDED,
     "voided": OrderStatus.CANCELLED,
     "expired": OrderStatus.CANCELLED,

@@ -7,7 +7,11 @@ cannot hide behind the same mistake here. It:
   merchant's public key (401 `SIGN_ERROR` otherwise, and for a skew over 5 minutes);
 - answers `POST /v3/pay/transactions/jsapi` with `{"prepay_id": "wx..."}`, signed with the
   platform key in `Wechatpay-*` headers;
-- builds real notifications: the transaction encrypted with AEAD_AES_256_GCM under the
+- answers `POST /v3/refund/domestic/refunds` with the refund (`PROCESSING`), refusing more
+  than the order's total and treating a known `out_refund_no` as the same refund, and
+  records every refund asked for in `refunds`;
+- builds real notifications: the transaction (TRANSACTION.SUCCESS) or the refund
+  (REFUND.SUCCESS, REFUND.CLOSED, REFUND.ABNORMAL) encrypted with AEAD_AES_256_GCM under the
   APIv3 key, the body signed with the platform key.
 
 Use `handle` through `httpx.MockTransport`, or `serve()` for a real socket on 127.0.0.1.
@@ -73,7 +77,10 @@ class FakeWechatPay:
     api_v3_key: str = field(default_factory=lambda: secrets.token_hex(16))
     base_url: str = "https://api.mch.weixin.qq.com"
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
     rejected: list[str] = field(default_factory=list)
+    # An error to answer the next refund request with: (HTTP status, code), once.
+    refund_error: tuple[int, str] | None = None
 
     # -- the settings a service needs to talk to this fake --------------------------------
 
@@ -89,6 +96,13 @@ class FakeWechatPay:
             "wechatpay_api_base": self.base_url,
             "payment_notify_url": "https://shop.example.com/api/v1/payments/wechat/notifications",
         }
+
+    def forget(self) -> None:
+        """Back to a merchant that has seen nothing."""
+        self.orders.clear()
+        self.refunds.clear()
+        self.rejected.clear()
+        self.refund_error = None
 
     # -- the API side -------------------------------------------------------------------------
 
@@ -118,7 +132,66 @@ class FakeWechatPay:
             prepay_id = "wx" + secrets.token_hex(15)
             self.orders[order["out_trade_no"]] = {**order, "prepay_id": prepay_id}
             return self._reply(200, {"prepay_id": prepay_id})
+        if method == "POST" and target == "/v3/refund/domestic/refunds":
+            return self._refund(json.loads(body))
         return self._reply(404, {"code": "NOT_FOUND", "message": target})
+
+    def _refund(self, asked: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        if self.refund_error is not None:
+            (status, code), self.refund_error = self.refund_error, None
+            return self._reply(status, {"code": code, "message": code.lower()})
+        out_refund_no = asked.get("out_refund_no")
+        amount = asked.get("amount") or {}
+        if not out_refund_no or not (asked.get("out_trade_no") or asked.get("transaction_id")):
+            return self._reply(400, {"code": "PARAM_ERROR", "message": "out_refund_no"})
+        if not all(isinstance(amount.get(k), int) for k in ("refund", "total")):
+            return self._reply(400, {"code": "PARAM_ERROR", "message": "amount"})
+        if amount.get("currency") != "CNY" or len(str(asked.get("reason", ""))) > 80:
+            return self._reply(400, {"code": "PARAM_ERROR", "message": "currency or reason"})
+        if out_refund_no in self.refunds:  # the same refund asked about again
+            return self._reply(200, self.refund_answer(self.refunds[out_refund_no]))
+        trade = asked.get("out_trade_no")
+        total = self.orders.get(trade, {}).get("amount", {}).get("total", amount["total"])
+        refunded = sum(
+            r["amount"]["refund"]
+            for r in self.refunds.values()
+            if r["out_trade_no"] == trade and r["status"] != "CLOSED"
+        )
+        if amount["total"] != total or refunded + amount["refund"] > total:
+            return self._reply(400, {"code": "INVALID_REQUEST", "message": "exceeds total"})
+        refund = {
+            **asked,
+            "refund_id": "5030000" + secrets.token_hex(11)[:22],
+            "transaction_id": "42000021662025" + secrets.token_hex(7)[:14],
+            "status": "PROCESSING",
+        }
+        self.refunds[out_refund_no] = refund
+        return self._reply(200, self.refund_answer(refund))
+
+    def refund_answer(self, refund: dict[str, Any], status: str = "PROCESSING") -> dict[str, Any]:
+        """A refund as the refund API describes it."""
+        return {
+            "refund_id": refund["refund_id"],
+            "out_refund_no": refund["out_refund_no"],
+            "transaction_id": refund["transaction_id"],
+            "out_trade_no": refund["out_trade_no"],
+            "channel": "ORIGINAL",
+            "user_received_account": "支付用户零钱",
+            "create_time": datetime.now(BEIJING).isoformat(timespec="seconds"),
+            "status": status,
+            "funds_account": "AVAILABLE",
+            "amount": {
+                "total": refund["amount"]["total"],
+                "refund": refund["amount"]["refund"],
+                "payer_total": refund["amount"]["total"],
+                "payer_refund": refund["amount"]["refund"],
+                "settlement_refund": refund["amount"]["refund"],
+                "settlement_total": refund["amount"]["total"],
+                "discount_refund": 0,
+                "currency": "CNY",
+            },
+            "promotion_detail": [],
+        }
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """`httpx.MockTransport(fake.handle)`."""
@@ -218,21 +291,90 @@ class FakeWechatPay:
         api_v3_key: str | None = None,
     ) -> tuple[dict[str, str], bytes]:
         """Headers and raw body of a TRANSACTION.SUCCESS notification for `transaction`."""
+        return self._notification(
+            transaction,
+            event_type="TRANSACTION.SUCCESS",
+            summary="支付成功",
+            original_type="transaction",
+            timestamp=timestamp,
+            key=key,
+            serial=serial,
+            api_v3_key=api_v3_key,
+        )
+
+    def refund_resource(
+        self, out_refund_no: str, status: str = "SUCCESS", **overrides: Any
+    ) -> dict[str, Any]:
+        """A refund as its notification reports it (decrypted): no app id, only the merchant.
+        The refund takes that status here too: a closed one no longer counts."""
+        refund = self.refunds[out_refund_no]
+        refund["status"] = status
+        resource = {
+            "mchid": self.mch_id,
+            "transaction_id": refund["transaction_id"],
+            "out_trade_no": refund["out_trade_no"],
+            "refund_id": refund["refund_id"],
+            "out_refund_no": out_refund_no,
+            "refund_status": status,
+            "user_received_account": "支付用户零钱",
+            "amount": {
+                "total": refund["amount"]["total"],
+                "refund": refund["amount"]["refund"],
+                "payer_total": refund["amount"]["total"],
+                "payer_refund": refund["amount"]["refund"],
+            },
+        }
+        if status == "SUCCESS":
+            resource["success_time"] = datetime.now(BEIJING).isoformat(timespec="seconds")
+        resource.update(overrides)
+        return resource
+
+    def refund_notification(
+        self,
+        resource: Mapping[str, Any],
+        *,
+        timestamp: int | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """Headers and raw body of a REFUND.<status> notification for `resource`."""
+        status = str(resource["refund_status"])
+        summaries = {"SUCCESS": "退款成功", "CLOSED": "退款关闭", "ABNORMAL": "退款异常"}
+        return self._notification(
+            resource,
+            event_type=f"REFUND.{status}",
+            summary=summaries[status],
+            original_type="refund",
+            timestamp=timestamp,
+            key=key,
+        )
+
+    def _notification(
+        self,
+        resource: Mapping[str, Any],
+        *,
+        event_type: str,
+        summary: str,
+        original_type: str,
+        timestamp: int | None = None,
+        key: rsa.RSAPrivateKey | None = None,
+        serial: str | None = None,
+        api_v3_key: str | None = None,
+    ) -> tuple[dict[str, str], bytes]:
         nonce = secrets.token_hex(6)
-        associated_data = "transaction"
+        associated_data = original_type
         sealed = AESGCM((api_v3_key or self.api_v3_key).encode()).encrypt(
             nonce.encode(),
-            json.dumps(transaction, ensure_ascii=False).encode(),
+            json.dumps(resource, ensure_ascii=False).encode(),
             associated_data.encode(),
         )
         body = {
             "id": "EV-" + secrets.token_hex(10),
             "create_time": datetime.now(BEIJING).isoformat(timespec="seconds"),
             "resource_type": "encrypt-resource",
-            "event_type": "TRANSACTION.SUCCESS",
-            "summary": "支付成功",
+            "event_type": event_type,
+            "summary": summary,
             "resource": {
-                "original_type": "transaction",
+                "original_type": original_type,
                 "algorithm": "AEAD_AES_256_GCM",
                 "ciphertext": base64.b64encode(sealed).decode(),
                 "associated_data": associated_data,
