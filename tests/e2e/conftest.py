@@ -40,6 +40,12 @@ def canonical_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def shopify_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The canonical contract with Shopify sync on."""
+    return bake(tmp_path_factory.mktemp("shopify"), None, shopify_sync="true")
+
+
+@pytest.fixture(scope="session")
 def catalogue_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     contract = specs_dir() / "examples" / "catalogue.openapi.yaml"
     return bake(tmp_path_factory.mktemp("catalogue"), contract, project_name="Tea Catalogue")
