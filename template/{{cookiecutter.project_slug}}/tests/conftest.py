@@ -1,7 +1,8 @@
 """Fixtures: a fresh database per test, the app with test settings, clients by role.
 
 The database is SQLite in a temporary directory unless `TEST_DATABASE_URL` names another
-(e.g. `postgresql+asyncpg://...`): then the tables are created for each test and dropped after.
+(e.g. `postgresql+asyncpg://...`): then the tables are created once for the session, emptied
+before each test (`TRUNCATE ... RESTART IDENTITY`) and dropped when the session ends.
 """
 
 import os
@@ -13,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.models import User
@@ -36,15 +37,34 @@ def database_url(tmp_path: Path) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
 
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+@pytest.fixture(scope="session")
+async def server_tables() -> AsyncIterator[str | None]:
+    """The tables of the `TEST_DATABASE_URL` database, made once and dropped at the end;
+    None when the tests run on SQLite files of their own."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield None
+        return
+    engine = create_engine(url)
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.drop_all)
         await connection.run_sync(Base.metadata.create_all)
-    yield engine
+    yield url
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.drop_all)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str, server_tables: str | None) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        if database_url == server_tables:
+            names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            await connection.run_sync(Base.metadata.create_all)
+    yield engine
     await engine.dispose()
 
 
