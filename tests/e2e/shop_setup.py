@@ -3,10 +3,12 @@ and a product (sold as one variant), then reading stock where it lives."""
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 
@@ -104,3 +106,14 @@ def order_count(database: Path, status: str | None = None) -> int:
     with sqlite3.connect(database) as connection:
         (count,) = connection.execute(query, args).fetchone()
     return int(count)
+
+
+def load_fake_wechat_pay(project: Path) -> ModuleType:
+    """The baked project's WeChat Pay fake, imported by path: the project is not on sys.path."""
+    name = f"fake_wechatpay_{abs(hash(project))}"
+    spec = importlib.util.spec_from_file_location(name, project / "tests/fakes/wechatpay.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module

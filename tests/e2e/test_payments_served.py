@@ -10,15 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import importlib.util
 import json
 import sqlite3
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -26,31 +23,15 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .conftest import bake, serve
+from .conftest import serve
 from .fake_wechat import APP_ID, APP_SECRET, serve_fake_wechat
-from .shop_setup import ADMIN, shop_env
+from .shop_setup import ADMIN, load_fake_wechat_pay, shop_env
 
 NOTIFY = "/api/v1/payments/wechat/notifications"
 HOOK = "/api/v1/webhooks/shopify"
 SHOPIFY_SECRET = "shpss_e2e_client_secret"
 SHOP = "emma-tea-house.myshopify.com"
 BIG_ID = 2**53 + 12345  # a JavaScript double would make it 2**53 + 12344
-
-
-@pytest.fixture(scope="session")
-def shopify_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return bake(tmp_path_factory.mktemp("shopify"), None, shopify_sync="true")
-
-
-def load_fake_wechat_pay(project: Path) -> ModuleType:
-    """The baked project's WeChat Pay fake, imported by path: the project is not on sys.path."""
-    name = f"fake_wechatpay_{abs(hash(project))}"
-    spec = importlib.util.spec_from_file_location(name, project / "tests/fakes/wechatpay.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

@@ -265,7 +265,8 @@ async def test_two_full_refunds_at_once_give_one_success_and_one_409(
     )
     assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
     refused = next(a for a in answers if a.status_code == 409)
-    assert refused.json()["code"] == 40906
+    # More than is left while the first is pending, or nothing left once it succeeded.
+    assert refused.json()["code"] in (40902, 40906)
     done = await _order(client, buyer, order["id"])
     assert (done["status"], done["refunded_cents"], len(done["refunds"])) == (
         "refunded",
