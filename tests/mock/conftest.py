@@ -61,10 +61,11 @@ class Judge:
         ]
 
     def response_media(self, operation: Operation, status: int) -> MediaType | None:
+        """The JSON media of the status's response, else its only one (a CSV download)."""
         for key in (str(status), f"{str(status)[0]}XX", "default"):
             media = operation.response_media(key)
             if key in operation.responses:
-                return next((m for m in media if m.is_json), None)
+                return next((m for m in media if m.is_json), media[0] if media else None)
         return None
 
 

@@ -3,10 +3,12 @@
     `<name>_id`            links to the resource of the collection whose item parameter is
                            `<name>_id` (`product_id` → `/products/{product_id}`); an unknown id
                            is refused, and the linked resource's descriptive fields (`sku`,
-                           `title`, `currency`, ...) are copied
+                           `title`, `currency`, ...) are copied, from the links the request
+                           names where it names any
     `unit_<f>`             the linked resource's `<f>` (`unit_price_cents` ← `price_cents`)
     `amount_<f>`           the linked resource's `total_<f>` (`amount_cents` ← `total_cents`)
-    `line_total_<f>`       `unit_<f>` × `quantity`; a parent's `total_<f>` sums its lines
+    `line_total_<f>`       `unit_<f>` (or the one `unit_<name>_<f>`) × `quantity`; a parent's
+                           `total_<f>` sums its lines
     `quantity` / `stock`   a line takes `quantity` from the linked resource's `stock` (409 out
                            of stock when short) and a cancelled, expired or refunded parent
                            gives it back
@@ -110,8 +112,11 @@ class Linker:
         if not isinstance(node, dict):
             return
         sent = given if isinstance(given, dict) else {}
+        # A line that names what it links to (`product_id`) takes its fields from that alone,
+        # not from another link the example answer happens to carry (`variant_id`).
+        named = {key for key in sent if key in self._fields}
         for key in list(node):
-            if key in self._fields:
+            if key in self._fields and (not named or key in named):
                 target = self._lookup(key, node[key])
                 if target is not None:
                     _copy_from(node, target, sent)
@@ -143,7 +148,7 @@ def _add_up(node: dict[str, Any]) -> None:
     quantity = node.get("quantity")
     for key in list(node):
         if key.startswith("line_total_") and isinstance(quantity, int):
-            unit = node.get(f"unit_{key[11:]}")
+            unit = _unit_of(node, key[11:])
             if isinstance(unit, int):
                 node[key] = unit * quantity
     for key in list(node):
@@ -161,6 +166,14 @@ def _add_up(node: dict[str, Any]) -> None:
                 if len(currencies) == 1 and "currency" in node:
                     node["currency"] = currencies.pop()
                 break
+
+
+def _unit_of(node: dict[str, Any], suffix: str) -> Any:
+    """`unit_<suffix>`, else the one `unit_<name>_<suffix>` (`unit_price_cents`)."""
+    if f"unit_{suffix}" in node:
+        return node[f"unit_{suffix}"]
+    found = [k for k in node if k.startswith("unit_") and k.endswith(f"_{suffix}")]
+    return node[found[0]] if len(found) == 1 else None
 
 
 def take_stock(linker: Linker, resource: dict[str, Any]) -> None:
