@@ -18,6 +18,7 @@ from app.stock.backend import EPOCH_KEY, StockBackend, StockLine, stock_key
 from tests import payloads
 from tests.markers import requires
 from tests.redis_server import fresh_redis_url
+from tests.variants import variant_of
 
 Headers = dict[str, str]
 
@@ -58,7 +59,7 @@ async def test_redis_restarted_empty_is_reloaded_before_the_next_reservation(
     read = await client.get(f"/api/v1/products/{product['id']}", headers=customer_headers)
     assert read.json()["data"]["stock"] == 8
     with redis.Redis.from_url(url) as server:
-        assert int(server.get(stock_key(product["id"])) or -1) == 8
+        assert int(server.get(stock_key(await variant_of(app, product["id"]))) or -1) == 8
         assert server.exists(EPOCH_KEY)
 
 

@@ -455,11 +455,10 @@ async def test_replayed_and_out_of_order_inventory_never_rolls_stock_back(
     older = {"inventory_item_id": BIG_ID, "available": 40, "updated_at": "2025-03-14T10:00:00Z"}
     newer = {**older, "available": 7, "updated_at": "2025-03-14T11:00:00Z"}
 
+    variant_id = await variant_of(app, product["id"])
+
     async def stock() -> int:
-        async with app.state.sessionmaker() as session:
-            stored = await session.get(Product, product["id"])
-            assert stored is not None
-            return int(stored.stock)
+        return await variant_stock(app, variant_id)
 
     captured, headers = delivery("inventory_levels/update", older)
     assert (await client.post(HOOK, content=captured, headers=headers)).status_code == 200

@@ -29,7 +29,9 @@ class Shipment(ShipmentContractFields, Base):
     wechat_sync_error: Mapped[str | None] = mapped_column(Text)
     wechat_next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     wechat_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_by: Mapped[int | None] = mapped_column(Int64, ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(
+        Int64, ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     items: Mapped[list["ShipmentItem"]] = relationship(
@@ -51,7 +53,9 @@ class ShipmentItem(ShipmentItemContractFields, Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     shipment_id: Mapped[int] = mapped_column(Int64, ForeignKey("shipments.id", ondelete="CASCADE"))
-    order_item_id: Mapped[int] = mapped_column(Int64, ForeignKey("order_items.id", ondelete="CASCADE"))
+    order_item_id: Mapped[int] = mapped_column(
+        Int64, ForeignKey("order_items.id", ondelete="CASCADE")
+    )
     variant_id: Mapped[int | None] = mapped_column(Int64, ForeignKey("product_variants.id"))
     quantity: Mapped[int] = mapped_column(Integer)
 

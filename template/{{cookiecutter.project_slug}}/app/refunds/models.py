@@ -37,7 +37,9 @@ class Refund(RefundContractFields, Base):
     submitted: Mapped[bool] = mapped_column(default=False)
     channel_refund_id: Mapped[str | None] = mapped_column(String(64))
     channel_status: Mapped[str | None] = mapped_column(String(32))
-    created_by: Mapped[int | None] = mapped_column(Int64, ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(
+        Int64, ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -60,7 +62,9 @@ class RefundItem(RefundItemContractFields, Base):
 
     id: Mapped[int] = mapped_column(Int64, primary_key=True)
     refund_id: Mapped[int] = mapped_column(Int64, ForeignKey("refunds.id", ondelete="CASCADE"))
-    order_item_id: Mapped[int] = mapped_column(Int64, ForeignKey("order_items.id", ondelete="CASCADE"))
+    order_item_id: Mapped[int] = mapped_column(
+        Int64, ForeignKey("order_items.id", ondelete="CASCADE")
+    )
     variant_id: Mapped[int | None] = mapped_column(Int64, ForeignKey("product_variants.id"))
     quantity: Mapped[int] = mapped_column(Integer)
 
