@@ -239,6 +239,43 @@ async def test_variant_writes_that_conflict_change_nothing(
     assert last.json()["code"] == 40908
 
 
+async def test_variant_counts_past_int64_in_all_are_422_and_change_nothing(
+    client: httpx.AsyncClient, admin_headers: Headers, tee: dict[str, Any]
+) -> None:
+    """Each count may be any int64, but the product answers their sum as its stock."""
+    base = f"{PRODUCTS}/{tee['id']}/variants"
+    full = 2**63 - 1
+    added = await client.post(
+        base,
+        json={
+            "sku": "TEE-RED-M",
+            "options": {"颜色": "红", "尺码": "M"},
+            "price_cents": 1,
+            "stock": full,
+        },
+        headers=admin_headers,
+    )
+    assert added.status_code == 422, added.text
+    assert added.json()["data"]["errors"][0]["type"] == "total_too_large"
+    first = tee["variants"][0]["id"]
+    raised = await client.patch(f"{base}/{first}", json={"stock": full}, headers=admin_headers)
+    assert raised.status_code == 422, raised.text
+    many = _tee()
+    many["variants"][0]["stock"] = full
+    created = await client.post(PRODUCTS, json={**many, "sku": "TEE-2"}, headers=admin_headers)
+    assert created.status_code == 422, created.text
+    product = (await client.get(f"{PRODUCTS}/{tee['id']}", headers=admin_headers)).json()["data"]
+    assert product["variants"] == tee["variants"]
+    assert product["stock"] == tee["stock"]
+    emptied = [v["id"] for v in tee["variants"][1:]]
+    for variant_id in emptied:
+        await client.patch(f"{base}/{variant_id}", json={"stock": 0}, headers=admin_headers)
+    alone = await client.patch(f"{base}/{first}", json={"stock": full}, headers=admin_headers)
+    assert alone.status_code == 200, alone.text
+    product = (await client.get(f"{PRODUCTS}/{tee['id']}", headers=admin_headers)).json()["data"]
+    assert product["stock"] == full
+
+
 async def test_the_one_variant_follows_product_writes(
     client: httpx.AsyncClient, admin_headers: Headers, make_product: Callable[..., Any]
 ) -> None:

@@ -34,6 +34,8 @@ from app.stock.backend import StockBackend
 PUBLIC_STATUS = "active"
 # A page past this offset is past the end of any table, and past what SQL's OFFSET takes.
 MAX_OFFSET = 2**63 - 1
+# A product's stock is the sum of its variants' and answers as an int64, like each count.
+MAX_STOCK = 2**63 - 1
 MAX_OPTIONS = 3
 MAX_OPTION_VALUES = 50
 _SORTS: Mapping[str, tuple[ColumnElement[Any], ...]] = {
@@ -204,6 +206,7 @@ class ProductService:
     async def create(self, fields: Mapping[str, Any]) -> ops.GetProductData:
         options = _options(fields.get("options"))
         drafts = _variant_drafts(fields, options)
+        _check_total_stock([draft["stock"] for draft in drafts], "variants" if options else "stock")
         now = utcnow()
         currency = str(fields["currency"])
         product = Product(
@@ -326,6 +329,8 @@ class ProductService:
         values = dict(fields.get("options") or {})
         _check_currency(product, fields)
         product.options = _fit_options(product.options, values, "options")
+        stock = int(fields.get("stock") or 0)
+        _check_total_stock([v.stock for v in product.variants] + [stock], "stock")
         now = utcnow()
         variant = ProductVariant(
             product_id=product.id,
@@ -335,7 +340,7 @@ class ProductService:
             title=variant_title(product.options, values),
             price_cents=int(fields["price_cents"]),
             currency=product.currency,
-            stock=int(fields.get("stock") or 0),
+            stock=stock,
             barcode=fields.get("barcode"),
             weight_grams=fields.get("weight_grams"),
             created_at=now,
@@ -352,6 +357,9 @@ class ProductService:
         product = await self._live(product_id)
         variant = await self._variant(product, variant_id)
         _check_currency(product, fields)
+        if fields.get("stock") is not None:
+            others = [v.stock for v in product.variants if v.id != variant.id]
+            _check_total_stock([*others, int(fields["stock"])], "stock")
         now = utcnow()
         if fields.get("options") is not None:
             values = dict(fields["options"])
@@ -428,6 +436,13 @@ def _columns(fields: Mapping[str, Any]) -> dict[str, Any]:
     if fields.get("images") is not None:
         columns["images"] = [str(image) for image in fields["images"]]
     return columns | contract_fields.column_values(fields)
+
+
+def _check_total_stock(counts: Sequence[int], field: str) -> None:
+    """Refuse counts whose sum, the product's stock, is past what the contract answers."""
+    if sum(counts) > MAX_STOCK:
+        message = f"The product's variants would hold more than {MAX_STOCK} units in all."
+        raise FieldErrors([field_error(field, message, "total_too_large")])
 
 
 def _options(raw: Any) -> list[dict[str, Any]]:
