@@ -1,6 +1,6 @@
-"""Migration 0004 on a database full of a shop made before variants: every product gets one
-variant carrying its sku, price and stock, and nothing else is lost - on SQLite (whose
-tables it rebuilds) and on PostgreSQL."""
+"""Migrations on a database full of a shop made before variants (revision 0003, upgraded
+to head): every product gets one variant carrying its sku, price and stock, and nothing else
+is lost - on SQLite (whose tables 0006 rebuilds) and on PostgreSQL."""
 
 from __future__ import annotations
 
