@@ -130,8 +130,9 @@ def paid_order(
             )
             assert (await client.post(NOTIFY, content=raw, headers=headers)).status_code == 204
         read = await client.get(f"/api/v1/orders/{order['id']}", headers=buyer)
-        assert read.json()["data"]["status"] == "paid"
-        return read.json()["data"]
+        paid: dict[str, Any] = read.json()["data"]
+        assert paid["status"] == "paid"
+        return paid
 
     return place
 

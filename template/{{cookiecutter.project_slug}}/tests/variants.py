@@ -15,7 +15,7 @@ async def variant_of(app: FastAPI, product_id: int) -> int:
         )
         ids = list(found)
     assert len(ids) == 1, f"product {product_id} has variants {ids}"
-    return ids[0]
+    return int(ids[0])
 
 
 async def variant_stock(app: FastAPI, variant_id: int) -> int:

@@ -151,7 +151,8 @@ class FakeWechatPay:
         if out_refund_no in self.refunds:  # the same refund asked about again
             return self._reply(200, self.refund_answer(self.refunds[out_refund_no]))
         trade = asked.get("out_trade_no")
-        total = self.orders.get(trade, {}).get("amount", {}).get("total", amount["total"])
+        paid = self.orders.get(trade, {}) if isinstance(trade, str) else {}
+        total = paid.get("amount", {}).get("total", amount["total"])
         refunded = sum(
             r["amount"]["refund"]
             for r in self.refunds.values()
