@@ -1,5 +1,6 @@
 """A project made by shopgen 0.1.0 updated to the current template: template changes arrive,
-the user's edits stay, conflicts are marked, deleted template files stay deleted.
+the user's edits stay, conflicts are marked, deleted template files stay deleted, and the
+shop's database migrates to variants, refunds and shipping with its data.
 
 0.1.0 is the code and template of commit 2b3d5f2; the project is baked by that code itself,
 run from `git archive` in a subprocess, so it is byte for byte what a 0.1.0 user has.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -27,7 +29,12 @@ REPO = Path(__file__).parents[2]
 RELEASE = "0.1.0"
 RELEASE_COMMIT = "2b3d5f2"
 
-SERVICE_EDIT = "\n\ndef loyalty_points(total_cents: int) -> int:\n    return total_cents // 100\n"
+# A method added in the middle of a part of the file the template has not changed since 0.1.0
+# (an edit next to lines the template changed is a conflict, as it should be).
+SERVICE_ANCHOR = '    async def cancel(self, order: Order, reason: str = "customer") -> Order:\n'
+SERVICE_EDIT = (
+    "    def loyalty_points(self, total_cents: int) -> int:\n        return total_cents // 100\n\n"
+)
 HANDLERS_EDIT = "\n# Bound by hand: see docs/handlers.md\n"
 PAYMENT_LINE = "class Payment(Base):\n"
 PAYMENT_EDIT = "class Payment(Base):  # WeChat Pay and the mock channel only\n"
@@ -110,6 +117,12 @@ def _append(path: Path, text: str) -> None:
     path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
+def _insert_before(path: Path, anchor: str, text: str) -> None:
+    old = path.read_text(encoding="utf-8")
+    assert old.count(anchor) == 1, anchor
+    path.write_text(old.replace(anchor, text + anchor), encoding="utf-8")
+
+
 def test_the_shipped_release_template_is_the_release_s(tmp_path: Path) -> None:
     assert RELEASE in shipped_releases()
     source = _release_source(tmp_path / "source")
@@ -133,7 +146,7 @@ def test_the_shipped_release_template_is_the_release_s(tmp_path: Path) -> None:
 def test_an_old_project_takes_the_new_template_and_keeps_its_edits(old_project: Path) -> None:
     service = old_project / "app/orders/service.py"
     handlers = old_project / "app/api/handlers.py"
-    _append(service, SERVICE_EDIT)
+    _insert_before(service, SERVICE_ANCHOR, SERVICE_EDIT)
     _append(handlers, HANDLERS_EDIT)
     (old_project / "compose.yaml").unlink()
     commit(old_project, "Our edits")
@@ -161,7 +174,7 @@ def test_an_old_project_takes_the_new_template_and_keeps_its_edits(old_project: 
 
     # The template's changes arrived, the user's edits stayed.
     text = service.read_text(encoding="utf-8")
-    assert text.endswith(SERVICE_EDIT) and "item_contract_fields.column_values" in text
+    assert SERVICE_EDIT + SERVICE_ANCHOR in text and "item_contract_fields.column_values" in text
     assert "PaymentContractFields" in (old_project / "app/payments/models.py").read_text("utf-8")
     handlers_text = handlers.read_text(encoding="utf-8")
     assert handlers_text.endswith(HANDLERS_EDIT)
@@ -172,7 +185,7 @@ def test_an_old_project_takes_the_new_template_and_keeps_its_edits(old_project: 
     assert "app/orders/service.py" in record["files"]["template"]
     assert "compose.yaml" in record["files"]["template"]
     base = old_project / render.BASE_DIR
-    assert (base / "app/orders/service.py").read_text("utf-8") + SERVICE_EDIT == text
+    assert (base / "app/orders/service.py").read_text("utf-8") == text.replace(SERVICE_EDIT, "")
     assert not (base / "compose.yaml").exists()
 
     # Committed, a second update has nothing to do, and the deleted file stays deleted.
@@ -230,3 +243,70 @@ def test_a_new_template_file_is_created(tmp_path: Path) -> None:
     assert plan.created == (name,) and plan.kind_of(name) == "template"
     assert (project / name).read_bytes() == wanted
     assert (project / render.BASE_DIR / name).read_bytes() == wanted
+
+
+def _alembic(project: Path, database: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TEST_"))}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{database}"
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def test_an_old_shops_database_takes_variants_refunds_and_shipping(
+    old_project: Path, tmp_path: Path
+) -> None:
+    """The 0.1.0 shop has products and a shipped order in its database when it takes the
+    contract with variants, refunds, shipping and addresses: the update brings the migrations,
+    and they give every product one variant with its sku, price and stock."""
+    database = tmp_path / "shop.db"
+    _alembic(old_project, database, "upgrade", "head")
+    when = "'2025-01-01 08:00:00.000000'"
+    with sqlite3.connect(database) as connection:
+        connection.executescript(
+            "INSERT INTO users (id, email, role, display_name, created_at)"
+            f" VALUES (1, 'li.wei@example.com', 'customer', '李伟', {when});"
+            "INSERT INTO products (id, sku, title, description, price_cents, currency, stock,"
+            " status, category, images, created_at, updated_at) VALUES"
+            f" (1, 'TEA-LJ-250', '西湖龙井', '', 16800, 'CNY', 120, 'active', 'tea', '[]',"
+            f" {when}, {when}),"
+            f" (2, 'CUP-1', '白瓷杯', '', 3000, 'CNY', 0, 'active', NULL, '[]', {when}, {when});"
+            "INSERT INTO orders (id, user_id, status, total_cents, currency, source, created_at,"
+            f" updated_at) VALUES (10, 1, 'fulfilled', 36600, 'CNY', 'api', {when}, {when});"
+            "INSERT INTO order_items (id, order_id, product_id, sku, title, quantity,"
+            " unit_price_cents, line_total_cents, currency) VALUES"
+            " (100, 10, 1, 'TEA-LJ-250', '西湖龙井', 2, 16800, 33600, 'CNY'),"
+            " (101, 10, 2, 'CUP-1', '白瓷杯', 1, 3000, 3000, 'CNY');"
+        )
+
+    plan = render.update(old_project, contract=None, dry_run=False, overrides={}, force=False)
+
+    assert plan.exit_code == 0 and plan.conflicted == ()
+    revision = "alembic/versions/0006_variants_refunds_shipping.py"
+    assert revision in plan.created and plan.kind_of(revision) == "user"
+    _alembic(old_project, database, "upgrade", "head")
+    with sqlite3.connect(database) as connection:
+        variants = connection.execute(
+            "SELECT product_id, id, sku, title, price_cents, stock FROM product_variants"
+            " ORDER BY product_id"
+        ).fetchall()
+        lines = connection.execute(
+            "SELECT id, variant_id, shipped_quantity FROM order_items ORDER BY id"
+        ).fetchall()
+        order = connection.execute("SELECT status, shipping_status FROM orders").fetchall()
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert [(v[0], v[2], v[3], v[4], v[5]) for v in variants] == [
+        (1, "TEA-LJ-250", "Default", 16800, 120),
+        (2, "CUP-1", "Default", 3000, 0),
+    ]
+    assert lines == [(100, variants[0][1], 2), (101, variants[1][1], 1)]
+    assert order == [("completed", "shipped")]
+    assert "No new upgrade operations detected" in _alembic(old_project, database, "check")
