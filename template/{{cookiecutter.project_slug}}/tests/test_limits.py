@@ -94,6 +94,26 @@ async def test_registrations_are_limited_per_ip(settings: Settings, engine: Asyn
         assert codes == [201, 201, 429]
 
 
+@requires("registerUser")
+async def test_registrations_are_limited_per_address(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    async with served(
+        settings,
+        rate_limits_enabled=True,
+        rate_limit_auth_per_account="2/minute",
+        rate_limit_auth_per_ip="100/minute",
+    ) as client:
+        again = _registration(0)
+        codes = [(await client.post(USERS, json=again)).status_code for _ in range(3)]
+        assert codes[:2] == [201, 409]
+        assert codes[2] == 429
+        # The same address in other letters is the same account.
+        shouting = {**again, "email": again["email"].upper()}
+        assert (await client.post(USERS, json=shouting)).status_code == 429
+        assert (await client.post(USERS, json=_registration(1))).status_code == 201
+
+
 @requires("createToken")
 async def test_limits_are_shared_through_redis(
     settings: Settings, engine: AsyncEngine, redis_client: Redis, redis_server: RedisServer

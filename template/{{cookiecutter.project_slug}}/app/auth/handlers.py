@@ -17,8 +17,9 @@ def reveal(value: SecretStr | str) -> str:
 
 
 async def register_user(
-    body: ops.RegisterUserBody, auth: AuthServiceDep
+    body: ops.RegisterUserBody, auth: AuthServiceDep, limits: RateLimitsDep
 ) -> Envelope[ops.RegisterUserData]:
+    await limits.hit("auth", "account", "email:" + body.email.strip().lower())
     password = reveal(body.password)
     display_name = getattr(body, "display_name", None)
     await auth.passwords.check_strength(password, body.email, display_name)
@@ -47,9 +48,15 @@ async def get_current_user(user: CurrentUser) -> Envelope[ops.GetCurrentUserData
 
 
 async def create_wechat_session(
-    body: ops.CreateWechatSessionBody, wechat: WechatClientDep, auth: AuthServiceDep
+    body: ops.CreateWechatSessionBody,
+    wechat: WechatClientDep,
+    auth: AuthServiceDep,
+    limits: RateLimitsDep,
 ) -> Envelope[ops.CreateWechatSessionData]:
+    # A code names no account until WeChat has exchanged it: the per-IP limit comes first,
+    # the account's own once the openid is known.
     identity = await wechat.identify(body.js_code)
+    await limits.hit("auth", "account", "wechat:" + identity.openid)
     user = await auth.wechat_user(identity)
     return ok(await auth.issue_pair(user))
 

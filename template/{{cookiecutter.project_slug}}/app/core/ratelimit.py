@@ -1,8 +1,9 @@
 """Rate limits on the operations worth abusing, per client IP and per account.
 
 - auth (createToken, registerUser, refreshToken, createWechatSession): per IP
-  `RATE_LIMIT_AUTH_PER_IP`; per account `RATE_LIMIT_AUTH_PER_ACCOUNT` (the login email, the
-  refresh token's user), which is what caps password guessing.
+  `RATE_LIMIT_AUTH_PER_IP`; per account `RATE_LIMIT_AUTH_PER_ACCOUNT` (the email of a login or
+  a registration, the refresh token's user, the WeChat openid), which is what caps password
+  guessing and sign-up floods on one address.
 - checkout (createOrder, createPayment): per IP `RATE_LIMIT_CHECKOUT_PER_IP`; per signed-in
   customer `RATE_LIMIT_CHECKOUT_PER_ACCOUNT`.
 
