@@ -5,7 +5,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
+from app.api import strict
 from tests import payloads
 from tests.markers import requires
 
@@ -161,3 +163,39 @@ async def test_null_where_the_contract_allows_none_is_422_after_authentication(
     refused = await client.post("/api/v1/products", json=body, headers=admin_headers)
     assert refused.status_code == 422
     assert refused.json()["data"]["errors"][0]["field"] == "images"
+
+
+def test_an_openapi_3_0_contract_checks_bodies_in_its_own_dialect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A project made from a 3.0 contract checks bodies too: `nullable` allows null, other
+    properties refuse it, `readOnly` ones are not required of a request."""
+    note = {"type": "object", "required": ["id", "text"], "additionalProperties": False}
+    note["properties"] = {
+        "id": {"type": "integer", "format": "int64", "readOnly": True},
+        "text": {"type": "string"},
+        "pinned_until": {"type": "string", "format": "date-time", "nullable": True},
+        "colour": {"type": "string"},
+    }
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Note"}}}}
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "Notes", "version": "1"},
+        "paths": {"/notes": {"post": {"requestBody": body, "responses": {}}}},
+        "components": {"schemas": {"Note": note}},
+    }
+    monkeypatch.setattr(strict, "_contract", lambda: document)
+
+    validator = strict.body_validator("/notes", "POST")
+    assert validator is not None
+
+    def refused(sent: dict[str, Any]) -> set[tuple[Any, ...]]:
+        return {error["loc"] for error in strict._contract_errors(validator, sent)}
+
+    assert refused({"text": "Call back", "pinned_until": None}) == set()
+    assert refused({"text": "Call back", "colour": None}) == {("body", "colour")}
+    assert refused({"pinned_until": None}) == {("body", "text")}
+    assert refused({"text": "Call back", "stars": 5}) == {("body",)}
+
+    monkeypatch.setattr(strict, "_contract", lambda: {**document, "openapi": "2.0"})
+    assert strict.body_validator("/notes", "POST") is None

@@ -10,7 +10,8 @@ runs.
 
 The generated models cannot say everything a JSON Schema says (a property that may be left
 out but not sent as null, say), so a JSON body is first checked against the contract's own
-schema for it (OpenAPI 3.1, whose schemas are JSON Schema); what fails is a 422 naming the
+schema for it (OpenAPI 3.1's schemas are JSON Schema 2020-12; 3.0's are its own dialect of
+draft 4, with `nullable`, which openapi-schema-validator reads); what fails is a 422 naming the
 field, raised once the route's dependencies have run, so a caller without credentials hears
 401 before hearing what is wrong with the body. Operations that check a signature over the
 raw body are left to do that first.
@@ -29,6 +30,8 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
+from openapi_schema_validator import OAS30Validator
 
 from app.api.contract import read_contract
 
@@ -97,11 +100,21 @@ def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
-def body_validator(path: str, method: str) -> Draft202012Validator | None:
+def body_validator(path: str, method: str) -> Validator | None:
     """A validator of the operation's JSON request body against the contract, if it has one."""
     document = _contract()
-    if not str(document.get("openapi", "")).startswith("3.1"):
-        return None  # 3.0 schemas (`nullable`) are not JSON Schema
+    version = str(document.get("openapi", ""))
+    # openapi-schema-validator's 3.0 validator reads `nullable`, and requires no `readOnly`
+    # property of a request.
+    dialect: type[Validator] | None = (
+        Draft202012Validator
+        if version.startswith("3.1")
+        else OAS30Validator
+        if version.startswith("3.0")
+        else None
+    )
+    if dialect is None:
+        return None
     pointer = f"#/paths/{_escape(path)}/{method.lower()}/requestBody"
     node: Any = document.get("paths", {}).get(path, {}).get(method.lower(), {}).get("requestBody")
     while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
@@ -116,18 +129,19 @@ def body_validator(path: str, method: str) -> Draft202012Validator | None:
             # The contract is the root, so its `#/components/...` refs resolve; its other
             # members are keywords JSON Schema ignores.
             root = {**document, "$ref": f"{pointer}/content/{_escape(media)}/schema"}
-            return Draft202012Validator(root)
+            return dialect(root)
     return None
 
 
-def _contract_errors(validator: Draft202012Validator, body: Any) -> list[dict[str, Any]]:
+def _contract_errors(validator: Validator, body: Any) -> list[dict[str, Any]]:
     found = []
     for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.path))):
         loc: tuple[Any, ...] = ("body", *error.absolute_path)
         kind = str(error.validator)
-        if kind == "required" and isinstance(error.instance, Mapping):
+        required = error.validator_value if kind == "required" else None
+        if isinstance(required, list) and isinstance(error.instance, Mapping):
             # Name the missing property itself, as a field error should.
-            missing = [name for name in error.validator_value if name not in error.instance]
+            missing = [name for name in required if name not in error.instance]
             named = [name for name in missing if repr(name) in error.message]
             loc, kind = (*loc, *named[:1]), "missing"
         found.append({"type": kind, "loc": loc, "msg": error.message, "input": error.instance})
