@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
-import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -125,7 +125,6 @@ def _abort_pointer(contract: Contract, aborted: Exception) -> str:
     return ""
 
 
-_BACKEND_SETTING = "OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND"
 # operation-id-unique and path-params-declared report these, at the node, with a position.
 _REPORTED_BY_HOUSE_RULES = {"DuplicateOperationIDError", "UnresolvableParameterError"}
 
@@ -135,13 +134,28 @@ def _validator_class(version: str) -> Any:
     try:  # the Rust companion gives the same findings about 30 times faster
         validators = importlib.import_module("openapi_spec_validator_rs")
     except ImportError:
-        # The reference runs on jsonschema. Left to choose, it moves to jsonschema-rs wherever
-        # that happens to be installed (Schemathesis brings it), and words its errors otherwise.
-        os.environ.setdefault(_BACKEND_SETTING, "jsonschema")
-        validators = importlib.import_module("openapi_spec_validator")
+        return _reference_class(version)
     if version.startswith("3.1"):
         return validators.OpenAPIV31SpecValidator
     return validators.OpenAPIV30SpecValidator
+
+
+@functools.cache
+def _reference_class(version: str) -> Any:
+    """The reference validator, checking the document against the OpenAPI schema with
+    jsonschema itself. Left to choose, it picks jsonschema-rs wherever that happens to be
+    installed (Schemathesis brings it), once per process, and words its errors otherwise."""
+    from jsonschema.validators import validator_for
+    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+    from openapi_spec_validator.schemas import schema_v30, schema_v31
+
+    base, schema = (
+        (OpenAPIV31SpecValidator, schema_v31)
+        if version.startswith("3.1")
+        else (OpenAPIV30SpecValidator, schema_v30)
+    )
+    checker = validator_for(schema)(schema)
+    return type(base.__name__, (base,), {"schema_validator": checker})
 
 
 _REFUSED = "x-shopgen-refused"
