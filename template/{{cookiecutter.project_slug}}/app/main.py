@@ -28,6 +28,7 @@ from app.core.ratelimit import RateLimits, route_dependencies
 from app.core.redis import create_redis
 from app.core.security import Passwords, TokenCodec
 from app.fulfilment.dependencies import create_shipping_uploader
+from app.health.probes import install_probes
 from app.orders import jobs as order_jobs
 from app.products.cache import ProductCache
 from app.products.http_cache import PublicReadCache
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.product_cache = ProductCache(settings.product_cache_ttl)
     install_error_handlers(app)
     install_contract(app, docs=settings.docs_served)
+    install_probes(app)
     app.add_middleware(PublicReadCache, cache=app.state.product_cache, operations=OPERATIONS)
     install_metrics(app, settings)
     bind_operations(app.router, OPERATIONS, HANDLERS, route_dependencies(), raw_body=RAW_BODY)

@@ -48,3 +48,23 @@ async def test_health_is_503_when_redis_is_down(settings: Settings, engine: Asyn
     assert body["code"] == 50301
     assert body["data"]["redis"] == "down"
     assert body["data"]["status"] == "degraded"
+
+
+async def test_probes_answer_whatever_the_contract_says(client: httpx.AsyncClient) -> None:
+    live = await client.get("/livez")
+    assert (live.status_code, live.text) == (200, "live")
+    ready = await client.get("/readyz")
+    assert (ready.status_code, ready.text) == (200, "ready")
+
+
+async def test_readiness_fails_while_redis_is_down(settings: Settings, engine: AsyncEngine) -> None:
+    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            live = await client.get("/livez")
+            ready = await client.get("/readyz")
+    # Liveness stays up: restarting the instance would not bring Redis back.
+    assert live.status_code == 200
+    assert (ready.status_code, ready.text) == (503, "redis down")
+    assert ready.headers["Retry-After"] == "5"
