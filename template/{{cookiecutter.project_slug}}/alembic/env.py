@@ -55,7 +55,8 @@ def _run(connection: Connection) -> None:
 
 
 async def run_online() -> None:
-    engine = create_engine(database_url())
+    pooling = DatabaseSettings().database_transaction_pooling
+    engine = create_engine(database_url(), transaction_pooling=pooling)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

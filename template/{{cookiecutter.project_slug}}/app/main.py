@@ -123,7 +123,9 @@ async def stop_job(job: asyncio.Task[None] | None) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url, transaction_pooling=settings.database_transaction_pooling
+    )
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.redis = create_redis(settings)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.models import User
 from app.auth.service import AuthService
-from app.core.config import Settings
+from app.core.config import DatabaseSettings, Settings
 from app.core.db import Base, create_engine
 from app.main import create_app
 from app.orders import models as order_models  # noqa: F401 - registers the tables
@@ -45,7 +45,8 @@ async def server_tables() -> AsyncIterator[str | None]:
     if not url:
         yield None
         return
-    engine = create_engine(url)
+    pooling = DatabaseSettings(_env_file=None).database_transaction_pooling  # type: ignore[call-arg]
+    engine = create_engine(url, transaction_pooling=pooling)
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.drop_all)
         await connection.run_sync(Base.metadata.create_all)
@@ -56,10 +57,12 @@ async def server_tables() -> AsyncIterator[str | None]:
 
 
 @pytest.fixture
-async def engine(database_url: str, server_tables: str | None) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
+async def engine(settings: Settings, server_tables: str | None) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(
+        settings.database_url, transaction_pooling=settings.database_transaction_pooling
+    )
     async with engine.begin() as connection:
-        if database_url == server_tables:
+        if settings.database_url == server_tables:
             names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:

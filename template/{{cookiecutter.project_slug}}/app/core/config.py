@@ -21,6 +21,10 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    # DATABASE_URL leads to PgBouncer (or another pooler) in transaction mode: consecutive
+    # transactions may run on different server connections, so nothing may outlive one
+    # (no prepared statements kept by name, no session settings).
+    database_transaction_pooling: bool = False
 
 
 class Settings(DatabaseSettings):
@@ -29,6 +33,8 @@ class Settings(DatabaseSettings):
     version: str = "{{ cookiecutter._shopgen.api_version }}"
 
     redis_url: str | None = None
+    # REDIS_URL is a node of a Redis Cluster (a `redis-cluster://` URL says so too).
+    redis_cluster: bool = False
     redis_timeout: float = Field(default=0.5, gt=0)
 
     jwt_secret: SecretStr | None = None

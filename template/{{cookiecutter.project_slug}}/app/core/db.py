@@ -63,12 +63,24 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+def create_engine(database_url: str, *, transaction_pooling: bool = False) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(database_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    connect_args: dict[str, object] = {}
+    if transaction_pooling:
+        # No statement caches, asyncpg's or SQLAlchemy's: every statement is then prepared
+        # unnamed, inside the transaction that runs it, so none is looked for on a server
+        # connection the pooler has since handed to someone else.
+        connect_args = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    return create_async_engine(
+        database_url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -10,7 +10,7 @@ import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
+from app.core.redis import RedisClient
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -27,7 +27,7 @@ return 0
 
 
 class RedisLock:
-    def __init__(self, redis: Redis, name: str, ttl_ms: int) -> None:
+    def __init__(self, redis: RedisClient, name: str, ttl_ms: int) -> None:
         self.key = f"lock:{name}"
         self.ttl_ms = ttl_ms
         self._redis = redis
@@ -55,7 +55,7 @@ class RedisLock:
 
 
 @asynccontextmanager
-async def try_lock(redis: Redis, name: str, ttl_ms: int) -> AsyncIterator[bool]:
+async def try_lock(redis: RedisClient, name: str, ttl_ms: int) -> AsyncIterator[bool]:
     """Hold `lock:<name>` for the block if nobody else does; yields whether we got it."""
     lock = RedisLock(redis, name, ttl_ms)
     acquired = await lock.acquire()

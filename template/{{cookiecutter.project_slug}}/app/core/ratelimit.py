@@ -19,17 +19,19 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from fastapi.params import Depends as DependsMarker
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 from redis.asyncio import Redis
 
 from app.core.config import Settings
 from app.core.errors import RateLimited
+from app.core.redis import RedisClient, RedisTarget, redis_target
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ OPERATION_RULES: Mapping[str, Rule] = {
 
 
 class RateLimits:
-    def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
+    def __init__(self, settings: Settings, redis: RedisClient | None = None) -> None:
         """`redis` lends its connection pool: the app's client owns and closes it."""
         self.enabled = settings.rate_limits_enabled
         self._items: dict[tuple[Rule, Scope], Sequence[RateLimitItem]] = {
@@ -57,15 +59,18 @@ class RateLimits:
             ("checkout", "account"): parse_many(settings.rate_limit_checkout_per_account),
         }
         storage: Storage = MemoryStorage()
-        if redis is not None and settings.redis_url:
+        target = redis_target(settings)
+        if isinstance(redis, Redis) and target is not None:
             storage = RedisStorage(
-                f"async+{settings.redis_url}",
+                f"async+{target.url}",
                 implementation="redispy",
                 wrap_exceptions=True,
                 key_prefix="ratelimit",
                 # The options are typed as scalars, but redis-py takes its pool through them.
                 connection_pool=redis.connection_pool,  # type: ignore[arg-type]
             )
+        elif redis is not None and target is not None:
+            storage = _cluster_storage(target, settings.redis_timeout)
         self._shared = MovingWindowRateLimiter(storage)
         self._local = MovingWindowRateLimiter(MemoryStorage())
 
@@ -85,6 +90,21 @@ class RateLimits:
             if not allowed:
                 wait = await _wait(limiter, item, rule, scope, key)
                 raise RateLimited(headers={"Retry-After": str(wait)})
+
+
+def _cluster_storage(target: RedisTarget, timeout: float) -> Storage:
+    """A Cluster client of the storage's own (a Cluster has no single pool to lend). Each
+    window is one key, so every script of the limiter stays in one slot."""
+    url = urlsplit(target.url)
+    return RedisClusterStorage(
+        f"async+redis+cluster://{url.netloc}",
+        implementation="redispy",
+        wrap_exceptions=True,
+        key_prefix="ratelimit",
+        ssl=url.scheme == "rediss",
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+    )
 
 
 async def _wait(limiter: MovingWindowRateLimiter, item: RateLimitItem, *identifiers: str) -> int:

@@ -1,9 +1,16 @@
 """The optional Redis client: present only when `REDIS_URL` is set, with short timeouts so a
-slow Redis degrades an answer instead of hanging it."""
+slow Redis degrades an answer instead of hanging it.
 
-from typing import Literal
+A Redis Cluster is named by a `redis-cluster://` (`rediss-cluster://` with TLS) URL, or by
+`REDIS_CLUSTER=true` beside a `redis://` URL of any of its nodes; the client then learns the
+others from it. Every script and pipeline here is written for a Cluster: the keys one
+script touches share a hash tag (`stock:{42}`, `resv:{42}:...`), so they live in one slot.
+"""
 
-from redis.asyncio import Redis
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -11,13 +18,35 @@ from redis.exceptions import RedisError
 from app.core.config import Settings
 
 RedisStatus = Literal["ok", "down", "disabled"]
+RedisClient: TypeAlias = Redis | RedisCluster
+
+_CLUSTER_SCHEMES = {"redis-cluster": "redis", "rediss-cluster": "rediss"}
 
 
-def create_redis(settings: Settings) -> Redis | None:
+@dataclass(frozen=True, slots=True)
+class RedisTarget:
+    """Where Redis is: a `redis://` or `rediss://` URL, and whether it is a Cluster."""
+
+    url: str
+    cluster: bool
+
+
+def redis_target(settings: Settings) -> RedisTarget | None:
     if not settings.redis_url:
         return None
-    return Redis.from_url(
-        settings.redis_url,
+    scheme, _, rest = settings.redis_url.partition("://")
+    if scheme in _CLUSTER_SCHEMES:
+        return RedisTarget(f"{_CLUSTER_SCHEMES[scheme]}://{rest}", cluster=True)
+    return RedisTarget(settings.redis_url, cluster=settings.redis_cluster)
+
+
+def create_redis(settings: Settings) -> RedisClient | None:
+    target = redis_target(settings)
+    if target is None:
+        return None
+    client_class: type[RedisClient] = RedisCluster if target.cluster else Redis
+    return client_class.from_url(
+        target.url,
         socket_timeout=settings.redis_timeout,
         socket_connect_timeout=settings.redis_timeout,
         health_check_interval=30,
@@ -28,7 +57,7 @@ def create_redis(settings: Settings) -> Redis | None:
     )
 
 
-async def ping(client: Redis | None) -> RedisStatus:
+async def ping(client: RedisClient | None) -> RedisStatus:
     if client is None:
         return "disabled"
     try:

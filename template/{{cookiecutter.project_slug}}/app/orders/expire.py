@@ -23,7 +23,9 @@ from app.stock.backend import create_stock_backend
 
 
 async def expire_once(settings: Settings) -> Round:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url, transaction_pooling=settings.database_transaction_pooling
+    )
     sessionmaker = create_sessionmaker(engine)
     redis = create_redis(settings)
     stock = create_stock_backend(

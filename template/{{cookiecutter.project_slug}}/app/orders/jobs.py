@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import utcnow
 from app.core.locks import try_lock
+from app.core.redis import RedisClient
 from app.fulfilment.sync import sync_due
 from app.fulfilment.wechat import ShippingUploader
 from app.orders.service import OrderService
@@ -112,7 +112,7 @@ async def run_round(upkeep: Upkeep) -> Round:
     return Round(expired, reconciled, purged, completed, synced, resubmitted)
 
 
-async def run_forever(upkeep: Upkeep, redis: Redis | None, *, interval: float) -> None:
+async def run_forever(upkeep: Upkeep, redis: RedisClient | None, *, interval: float) -> None:
     lock_ms = max(int(interval * 1000), 1000)
     while True:
         try:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +21,7 @@ from app.auth.models import User
 from app.core.errors import BadRequest, NotFound, NotImplementedYet
 from app.core.locks import RedisLock
 from app.core.metrics import Metrics
+from app.core.redis import RedisClient
 from app.orders.models import Order
 from app.orders.service import OrderService, PaymentOutcome
 from app.orders.state import IllegalTransition, OrderStatus
@@ -52,7 +52,7 @@ class PaymentService:
         clock: Clock,
         wechat: WechatPayClient | None,
         mock_enabled: bool,
-        redis: Redis | None = None,
+        redis: RedisClient | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self.session = session

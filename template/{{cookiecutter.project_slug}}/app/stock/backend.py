@@ -20,7 +20,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from app.core.errors import Code, ShopError, Unavailable
 from app.core.locks import try_lock
+from app.core.redis import RedisClient
 from app.orders.models import Order
 from app.orders.state import HOLDS_STOCK
 from app.products.models import Product, ProductVariant
@@ -224,7 +224,7 @@ class RedisStockBackend:
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         reservation_ttl: int,
@@ -407,7 +407,7 @@ class RedisStockBackend:
 
 
 def create_stock_backend(
-    redis: Redis | None,
+    redis: RedisClient | None,
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     reservation_ttl: int,

@@ -8,11 +8,11 @@ never process the same one. With Redis a lock keeps them from scanning at once.
 import asyncio
 import logging
 
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.locks import try_lock
 from app.core.metrics import Metrics
+from app.core.redis import RedisClient
 from app.products.cache import ProductCache
 from app.stock.backend import StockBackend
 from app.webhooks import service
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 async def run_forever(
     sessionmaker: async_sessionmaker[AsyncSession],
     stock: StockBackend,
-    redis: Redis | None,
+    redis: RedisClient | None,
     *,
     interval: float,
     product_cache: ProductCache | None = None,
