@@ -87,7 +87,12 @@ def start_order_upkeep(app: FastAPI) -> asyncio.Task[None] | None:
         shipping=app.state.shipping_uploader,
     )
     return asyncio.create_task(
-        order_jobs.run_forever(upkeep, app.state.redis, interval=settings.order_expiry_interval),
+        order_jobs.run_forever(
+            upkeep,
+            app.state.redis,
+            interval=settings.order_expiry_interval,
+            metrics=app.state.metrics,
+        ),
         name="order-upkeep",
     )
 {% if cookiecutter._shopgen.answers.shopify_sync %}

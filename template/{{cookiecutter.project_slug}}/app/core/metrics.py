@@ -54,6 +54,12 @@ class Metrics:
             ["source", "topic", "reason"],
             registry=self.registry,
         )
+        self.upkeep_rounds = Counter(
+            "upkeep_rounds_total",
+            "Rounds of periodic jobs (order expiry, Shopify sweep) this process ran.",
+            ["job"],
+            registry=self.registry,
+        )
 
 
 class MetricsMiddleware:

@@ -2,11 +2,10 @@
 confirmed, send parcels and refunds WeChat has not acknowledged again, reconcile Redis
 counts with the database, purge old idempotency keys.
 
-Each step is idempotent, so every worker may run it; with Redis a lock keeps the workers
-from doing the same round at once.
+Each step is idempotent, so every worker may run it; with Redis one worker of all the
+instances runs each round (`app.core.periodic`).
 """
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.config import Settings
 from app.core.db import utcnow
-from app.core.locks import try_lock
+from app.core.metrics import Metrics
+from app.core.periodic import run_periodically
 from app.core.redis import RedisClient
 from app.fulfilment.sync import sync_due
 from app.fulfilment.wechat import ShippingUploader
@@ -112,16 +112,15 @@ async def run_round(upkeep: Upkeep) -> Round:
     return Round(expired, reconciled, purged, completed, synced, resubmitted)
 
 
-async def run_forever(upkeep: Upkeep, redis: RedisClient | None, *, interval: float) -> None:
-    lock_ms = max(int(interval * 1000), 1000)
-    while True:
-        try:
-            if redis is None:
-                await run_round(upkeep)
-            else:
-                async with try_lock(redis, "orders:upkeep", lock_ms) as locked:
-                    if locked:
-                        await run_round(upkeep)
-        except Exception:
-            logger.exception("order upkeep failed; trying again in %s s", interval)
-        await asyncio.sleep(interval)
+async def run_forever(
+    upkeep: Upkeep,
+    redis: RedisClient | None,
+    *,
+    interval: float,
+    metrics: Metrics | None = None,
+) -> None:
+    async def work() -> Round:
+        return await run_round(upkeep)
+
+    rounds = metrics.upkeep_rounds if metrics is not None else None
+    await run_periodically("orders:upkeep", interval, work, redis=redis, rounds=rounds)

@@ -2,16 +2,16 @@
 over claims a dead worker left behind.
 
 Every worker may run it: a delivery is claimed by a conditional UPDATE, so two sweepers
-never process the same one. With Redis a lock keeps them from scanning at once.
+never process the same one. With Redis one worker of all the instances sweeps each period
+(`app.core.periodic`).
 """
 
-import asyncio
 import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.locks import try_lock
 from app.core.metrics import Metrics
+from app.core.periodic import run_periodically
 from app.core.redis import RedisClient
 from app.products.cache import ProductCache
 from app.stock.backend import StockBackend
@@ -29,25 +29,16 @@ async def run_forever(
     product_cache: ProductCache | None = None,
     metrics: Metrics | None = None,
 ) -> None:
-    """Sweep every `interval` seconds until cancelled. The first sweep waits one interval:
-    a delivery that just arrived is still being processed by its own background task."""
-    lock_ms = max(int(interval * 1000), 1000)
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            if redis is None:
-                done = await service.sweep(
-                    sessionmaker, stock, product_cache=product_cache, metrics=metrics
-                )
-            else:
-                async with try_lock(redis, "webhooks:sweep", lock_ms) as locked:
-                    if not locked:
-                        continue
-                    done = await service.sweep(
-                        sessionmaker, stock, product_cache=product_cache, metrics=metrics
-                    )
-        except Exception:
-            logger.exception("Shopify sweep failed; trying again in %s s", interval)
-            continue
+    """Sweep once per `interval` seconds until cancelled. The first sweep waits for the first
+    period's end: a delivery that just arrived is still being processed by its own task."""
+
+    async def sweep() -> int:
+        done = await service.sweep(
+            sessionmaker, stock, product_cache=product_cache, metrics=metrics
+        )
         if done:
             logger.info("Shopify sweep finished %d pending deliveries", done)
+        return done
+
+    rounds = metrics.upkeep_rounds if metrics is not None else None
+    await run_periodically("webhooks:sweep", interval, sweep, redis=redis, rounds=rounds)
