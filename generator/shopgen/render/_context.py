@@ -74,6 +74,16 @@ class ProjectContext:
         return tuple(op for op in self.operations if op.params)
 
     @property
+    def public_prefixes(self) -> tuple[str, ...]:
+        """The first path segment of every operation (`/api`), for an ingress to route only
+        the contract's paths; `/` when an operation starts with a path parameter."""
+        prefixes: set[str] = set()
+        for op in self.operations:
+            first = op.path.strip("/").split("/", 1)[0]
+            prefixes.add("/" if not first or "{" in first else f"/{first}")
+        return ("/",) if "/" in prefixes else tuple(sorted(prefixes))
+
+    @property
     def schema_imports(self) -> tuple[str, ...]:
         names = {op.body_model for op in self.operations if op.body_model}
         names |= {op.data_model for op in self.operations if op.data_model}
