@@ -12,12 +12,16 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from shopgen import render
 from shopgen.resources import specs_dir
+
+if TYPE_CHECKING:
+    from .redis_cluster import RedisCluster
 
 POSTGRES_ENV = "SHOPGEN_TEST_POSTGRES_URL"
 STARTUP_DEADLINE = 30.0
@@ -63,6 +67,17 @@ def b2b_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Products, users and orders all gain fields, some only responses carry."""
     contract = specs_dir() / "examples" / "b2b.openapi.yaml"
     return bake(tmp_path_factory.mktemp("b2b"), contract)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A real three-master Redis Cluster, one per session: tests flush it when they start."""
+    from .redis_cluster import RedisCluster
+
+    cluster = RedisCluster(tmp_path_factory.mktemp("redis-cluster"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
 
 
 def project_env(**extra: str) -> dict[str, str]:

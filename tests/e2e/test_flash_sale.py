@@ -1,6 +1,7 @@
 """A flash sale through a real uvicorn with several workers: 200 buyers, 20 units of a variant.
 
-Run once with Redis in front of the database and once with the database alone. Exactly 20
+Run with Redis in front of the database, with a three-master Redis Cluster there instead,
+and with the database alone. Exactly 20
 orders succeed, the rest are told the product is out of stock, and the count ends at 0 in
 Redis and in the database; cancellation and expiry (the command and the in-app job) then
 return every unit exactly once.
@@ -20,6 +21,7 @@ import httpx
 import pytest
 
 from .conftest import serve
+from .redis_cluster import RedisCluster
 from .redis_process import RedisProcess
 from .shop_setup import Shop, database_stock, open_shop, order_count, redis_stock_key, shop_env
 
@@ -71,7 +73,7 @@ def _make_due(database: Path, order_ids: list[int]) -> None:
         )
 
 
-def _redis_stock(redis: RedisProcess | None, variant_id: int) -> int | None:
+def _redis_stock(redis: RedisProcess | RedisCluster | None, variant_id: int) -> int | None:
     if redis is None:
         return None
     with redis.client() as client:
@@ -86,14 +88,18 @@ def _wait_for(condition: str, check: Callable[[], bool]) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("backend", ["redis", "database"])
+@pytest.mark.parametrize("backend", ["redis", "cluster", "database"])
 def test_a_flash_sale_sells_exactly_the_stock(
     canonical_project: Path, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
-    redis: RedisProcess | None = None
+    redis: RedisProcess | RedisCluster | None = None
     extra: dict[str, str] = {}
     if backend == "redis":
         redis = request.getfixturevalue("redis_process")
+        extra["REDIS_URL"] = redis.url
+    elif backend == "cluster":
+        redis = request.getfixturevalue("redis_cluster")
+        redis.flush()
         extra["REDIS_URL"] = redis.url
     database = tmp_path / "flash.db"
     env = shop_env(canonical_project, database, **extra)
