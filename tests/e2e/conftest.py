@@ -21,6 +21,7 @@ from shopgen import render
 from shopgen.resources import specs_dir
 
 if TYPE_CHECKING:
+    from .pgbouncer import PgBouncer
     from .redis_cluster import RedisCluster
 
 POSTGRES_ENV = "SHOPGEN_TEST_POSTGRES_URL"
@@ -78,6 +79,17 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClu
     cluster.start()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer() -> Iterator[PgBouncer]:
+    """A real PgBouncer in transaction pooling mode in front of the test PostgreSQL server."""
+    from .pgbouncer import PgBouncer, postgres_url
+
+    bouncer = PgBouncer(postgres_url())
+    bouncer.start()
+    yield bouncer
+    bouncer.stop()
 
 
 def project_env(**extra: str) -> dict[str, str]:
