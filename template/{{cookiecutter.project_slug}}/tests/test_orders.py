@@ -12,7 +12,7 @@ import redis
 from fastapi import FastAPI
 
 from app.core.config import Settings
-from app.orders.idempotency import IdempotencyInProgress, IdempotencyKeys
+from app.orders.idempotency import Answer, Claim, IdempotencyInProgress, IdempotencyKeys
 from app.orders.service import LineDraft, OrderService
 from app.orders.state import TRANSITIONS, IllegalTransition, OrderStatus, check_transition
 from app.stock.backend import stock_key
@@ -138,13 +138,41 @@ async def test_a_retried_key_replays_the_first_answer(
 
 
 async def test_a_key_still_running_is_a_conflict(app: FastAPI, customer_headers: Headers) -> None:
-    async with app.state.sessionmaker() as session:
-        keys = IdempotencyKeys(session, timedelta(hours=24))
-        user_id = 1
-        await keys.claim(user_id, "running-key", "digest")
+    ttl, user_id = timedelta(hours=24), 1
+    async with app.state.sessionmaker() as running, app.state.sessionmaker() as retry:
+        keys = IdempotencyKeys(running, ttl)
+        claim = await keys.claim(user_id, "running-key", "digest")
+        assert isinstance(claim, Claim)
+        await keys.hold(claim)  # in the transaction that writes the order
         with pytest.raises(IdempotencyInProgress) as raised:
-            await keys.claim(user_id, "running-key", "digest")
+            await IdempotencyKeys(retry, ttl).claim(user_id, "running-key", "digest")
     assert (raised.value.status_code, raised.value.code) == (409, 40903)
+    assert raised.value.headers["Retry-After"] == "1"
+
+
+async def test_a_key_whose_request_died_is_taken_over(
+    app: FastAPI, customer_headers: Headers
+) -> None:
+    """A request that died with its key unanswered (its instance crashed): on PostgreSQL its
+    row lock went with its connection and a retry runs at once; SQLite waits a minute."""
+    ttl, user_id = timedelta(hours=24), 1
+    async with app.state.sessionmaker() as dead:
+        keys = IdempotencyKeys(dead, ttl)
+        claim = await keys.claim(user_id, "dead-key", "digest")
+        assert isinstance(claim, Claim)
+        await keys.hold(claim)
+    async with app.state.sessionmaker() as retry:
+        keys = IdempotencyKeys(retry, ttl)
+        if retry.get_bind().dialect.name == "sqlite":
+            with pytest.raises(IdempotencyInProgress):
+                await keys.claim(user_id, "dead-key", "digest")
+            return
+        again = await keys.claim(user_id, "dead-key", "digest")
+        assert isinstance(again, Claim) and again.record_id != claim.record_id
+        # The dead request, had it been only slow, could no longer answer for the key.
+        async with app.state.sessionmaker() as late:
+            with pytest.raises(IdempotencyInProgress):
+                await IdempotencyKeys(late, ttl).record(claim, Answer(201, {"code": 0}))
 
 
 async def test_out_of_stock_is_a_conflict_that_changes_nothing(

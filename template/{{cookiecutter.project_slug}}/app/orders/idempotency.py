@@ -5,6 +5,15 @@ makes a concurrent duplicate fail that insert. The work's answer is written into
 the work's own transaction, so an order and its recorded answer commit together. Then:
 same key and body → the recorded answer again; another body → 422 (42202); still running →
 409 (40903). A 5xx drops the row, so a retry runs afresh.
+
+A request can die with its row still unanswered (its instance crashed, was killed, lost its
+network). On PostgreSQL the transaction that writes the work and its answer holds the row
+locked (`hold`, `FOR UPDATE`), and a dead request's lock goes with its connection: a retry
+that finds the row unanswered and unlocked takes the key over at once, so the clients of a
+crashed instance are served on their first retry, not after a minute. The takeover is safe
+against a request that was only slow (still before its transaction): the answer is written
+only into the row it claimed, so a claim taken over raises and rolls its work back. SQLite,
+one machine and no row locks, waits out `ABANDONED_AFTER`.
 """
 
 import asyncio
@@ -12,7 +21,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -37,6 +46,9 @@ _pending_releases: set[asyncio.Task[None]] = set()
 class IdempotencyInProgress(ShopError):
     status_code, code = 409, Code.IDEMPOTENCY_IN_PROGRESS
     msg = "A request with this Idempotency-Key is in progress"
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": "1"})
 
 
 class IdempotencyKeyReused(ShopError):
@@ -99,8 +111,7 @@ class IdempotencyKeys:
             )
             if existing is None:
                 continue  # dropped meanwhile
-            abandoned = existing.status_code is None and existing.created_at < now - ABANDONED_AFTER
-            if existing.expires_at <= now or abandoned:
+            if existing.expires_at <= now or await self._abandoned(existing, now):
                 await self.session.execute(
                     delete(IdempotencyRecord).where(
                         IdempotencyRecord.id == existing.id,
@@ -116,13 +127,48 @@ class IdempotencyKeys:
             return Answer(existing.status_code, existing.response, replayed=True)
         raise IdempotencyInProgress()
 
+    @property
+    def _row_locks(self) -> bool:
+        return self.session.get_bind().dialect.name != "sqlite"
+
+    async def hold(self, claim: Claim) -> None:
+        """Lock the claim's row for the rest of the caller's transaction, the one that
+        records the answer (PostgreSQL): the sign that this request lives. A retry that took
+        the key over before raises `IdempotencyInProgress`."""
+        if not self._row_locks:
+            return
+        held = await self.session.scalar(
+            select(IdempotencyRecord.id)
+            .where(IdempotencyRecord.id == claim.record_id)
+            .with_for_update()
+        )
+        if held is None:
+            raise IdempotencyInProgress()
+
+    async def _abandoned(self, existing: IdempotencyRecord, now: datetime) -> bool:
+        """An unanswered row whose request is gone: nobody holds its lock (PostgreSQL), or it
+        is older than `ABANDONED_AFTER` (SQLite)."""
+        if existing.status_code is not None:
+            return False
+        if not self._row_locks:
+            return existing.created_at < now - ABANDONED_AFTER
+        unheld = await self.session.scalar(
+            select(IdempotencyRecord.id)
+            .where(IdempotencyRecord.id == existing.id, IdempotencyRecord.status_code.is_(None))
+            .with_for_update(skip_locked=True)
+        )
+        return unheld is not None  # and locked by us until the caller deletes it
+
     async def record(self, claim: Claim, answer: Answer) -> None:
-        """Put the answer in the row, as part of the caller's transaction."""
-        await self.session.execute(
+        """Put the answer in the row, as part of the caller's transaction; a claim taken over
+        meanwhile raises `IdempotencyInProgress`, and the caller's work rolls back."""
+        result = await self.session.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.id == claim.record_id)
             .values(status_code=answer.status_code, response=answer.body)
         )
+        if getattr(result, "rowcount", 1) == 0:
+            raise IdempotencyInProgress()
 
     async def record_now(self, claim: Claim, answer: Answer) -> None:
         await self.record(claim, answer)

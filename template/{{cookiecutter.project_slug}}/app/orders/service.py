@@ -453,6 +453,7 @@ class OrderService:
         ]
         await self.stock.reserve(reservation, held)
         try:
+            await self.idempotency.hold(claim)
             await self._lock_customer(user_id)
             self.session.add(order)
             await ledger.take(self.session, held)
