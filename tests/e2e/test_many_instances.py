@@ -3,6 +3,7 @@ nginx, sharing PostgreSQL (through PgBouncer in transaction mode) and Redis, as 
 behind a cluster's load balancer would.
 
 - a flash sale through the balancer sells exactly the stock;
+- a price change shows on every instance within 100 ms, though each caches product reads;
 - the upkeep job runs once per period, not once per instance;
 - an instance killed mid-load loses and duplicates no order, and clients see only
   retryable answers (502, 503) until their retry with the same Idempotency-Key lands.
@@ -34,6 +35,10 @@ INSTANCES = 3
 UPKEEP_INTERVAL = 0.5
 METRICS_TOKEN = "metrics-token-for-the-scale-out-tests"
 DEADLINE = 30.0
+# Each instance keeps product reads this long: only the invalidation through Redis can make
+# a change show sooner.
+PRODUCT_CACHE_TTL = 60
+PRICE_VISIBLE_WITHIN = 0.1
 
 
 @dataclass
@@ -81,6 +86,7 @@ def cluster(
         FIRST_SUPERUSER_PASSWORD=ADMIN["password"],
         METRICS_TOKEN=METRICS_TOKEN,
         ORDER_EXPIRY_INTERVAL=str(UPKEEP_INTERVAL),
+        PRODUCT_CACHE_TTL=str(PRODUCT_CACHE_TTL),
         ARGON2_TIME_COST="1",
         ARGON2_MEMORY_KIB="8192",
         ARGON2_PARALLELISM="1",
@@ -137,6 +143,40 @@ def test_a_flash_sale_through_the_balancer_sells_exactly_the_stock(cluster: Clus
     served = cluster.nginx.served_by()
     assert all(served.get(f"127.0.0.1:{i.port}", 0) >= buyers // 10 for i in cluster.instances)
     print(f"flash sale: {buyers} buyers over {INSTANCES} instances in {elapsed:.2f} s ({served})")
+
+
+def _prices(clients: list[httpx.Client], path: str) -> list[int]:
+    """The price each instance shows an anonymous visitor (the reads it caches)."""
+    return [client.get(path).json()["data"]["price_cents"] for client in clients]
+
+
+def test_a_price_change_shows_on_every_instance_within_100_ms(cluster: Cluster) -> None:
+    product = cluster.shop.product_id
+    path = f"/api/v1/products/{product}"
+    clients = [httpx.Client(base_url=i.base_url, timeout=5) for i in cluster.instances]
+    try:
+        before = _prices(clients, path)
+        assert len(set(before)) == 1
+        # The caches hold: a change made behind the service's back shows nowhere.
+        cluster.value("UPDATE products SET price_cents = price_cents + 1 WHERE id = $1", product)
+        assert _prices(clients, path) == before
+
+        price = before[0] + 500
+        changed = cluster.http.patch(path, json={"price_cents": price}, headers=cluster.shop.admin)
+        assert changed.status_code == 200, changed.text
+        written = time.monotonic()
+        seen: dict[int, float] = {}
+        while len(seen) < len(clients):
+            for n, client in enumerate(clients):
+                if n not in seen and client.get(path).json()["data"]["price_cents"] == price:
+                    seen[n] = time.monotonic() - written
+            assert time.monotonic() - written < DEADLINE, f"stale after {DEADLINE} s: {seen}"
+    finally:
+        for client in clients:
+            client.close()
+    slowest = max(seen.values())
+    assert slowest < PRICE_VISIBLE_WITHIN, seen
+    print(f"price change: on every instance {slowest * 1000:.1f} ms after the write answered")
 
 
 def _upkeep_rounds(cluster: Cluster) -> float:

@@ -1,6 +1,7 @@
 """A generated service on a real three-master Redis Cluster (the flash sale over it is in
 test_flash_sale.py): the stock scripts on products spread over every master, the lock, the
-period claims of the upkeep jobs, and rate limits shared by workers."""
+period claims of the upkeep jobs, product caches of two instances cleared together, and rate
+limits shared by workers."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.locks import RedisLock
 from app.core.periodic import claim_period
 from app.core.redis import create_redis
+from app.products.cache import ProductCache
+from app.products.invalidation import CacheInvalidation
 from app.stock.backend import RedisStockBackend, StockLine, stock_key
 
 PRODUCTS = [int(arg) for arg in sys.argv[1:]]
@@ -68,6 +71,24 @@ async def main() -> None:
 
     assert await claim_period(redis, "orders:upkeep", 60, 1200.5)
     assert not await claim_period(redis, "orders:upkeep", 60, 1210.0)
+
+    # Two instances, each with its own connections: a write in one clears the other's cache.
+    other = create_redis(settings)
+    here, there = ProductCache(ttl=60), ProductCache(ttl=60)
+    links = [CacheInvalidation(here, redis), CacheInvalidation(there, other)]
+    tasks = [asyncio.create_task(link.run()) for link in links]
+    await asyncio.wait_for(asyncio.gather(*(link.subscribed.wait() for link in links)), 10)
+    there.put("product:1", "old price")
+    here.clear()
+    for _ in range(500):
+        if there.get("product:1") is None:
+            break
+        await asyncio.sleep(0.01)
+    assert there.get("product:1") is None, "the other instance kept its cache"
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await other.aclose()
     await redis.aclose()
     await engine.dispose()
     print("ok")

@@ -32,6 +32,7 @@ from app.health.probes import install_probes
 from app.orders import jobs as order_jobs
 from app.products.cache import ProductCache
 from app.products.http_cache import PublicReadCache
+from app.products.invalidation import CacheInvalidation
 from app.stock.backend import StockBackend, create_stock_backend
 {% if cookiecutter._shopgen.answers.shopify_sync %}
 from app.webhooks import jobs as webhook_jobs
@@ -95,6 +96,14 @@ def start_order_upkeep(app: FastAPI) -> asyncio.Task[None] | None:
         ),
         name="order-upkeep",
     )
+
+
+def start_cache_invalidation(app: FastAPI) -> asyncio.Task[None] | None:
+    """Clear the product caches of every instance together (only Redis reaches them all)."""
+    if app.state.redis is None or app.state.settings.product_cache_ttl <= 0:
+        return None
+    invalidation = CacheInvalidation(app.state.product_cache, app.state.redis)
+    return asyncio.create_task(invalidation.run(), name="product-cache-invalidation")
 {% if cookiecutter._shopgen.answers.shopify_sync %}
 
 
@@ -146,12 +155,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings, app.state.http, app.state.redis
     )
     upkeep: asyncio.Task[None] | None = None
+    invalidation: asyncio.Task[None] | None = None
 {% if cookiecutter._shopgen.answers.shopify_sync %}
     sweeper: asyncio.Task[None] | None = None
 {% endif %}
     try:
         await ensure_first_superuser(app)
         await warm_stock(app.state.stock)
+        invalidation = start_cache_invalidation(app)
         upkeep = start_order_upkeep(app)
 {% if cookiecutter._shopgen.answers.shopify_sync %}
         sweeper = start_shopify_sweeper(app)
@@ -162,6 +173,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await stop_job(sweeper)
 {% endif %}
         await stop_job(upkeep)
+        await stop_job(invalidation)
         await app.state.http.aclose()
         if app.state.redis is not None:
             await app.state.redis.aclose()

@@ -62,6 +62,7 @@ class PublicReadCache:
             for message in messages:
                 await send(_copy(message))
             return
+        generation = self.cache.generation
         sent: list[Message] = []
 
         async def keep(message: Message) -> None:
@@ -72,4 +73,4 @@ class PublicReadCache:
         start, *body = sent or [{}]
         complete = bool(body) and not any(message.get("more_body") for message in body)
         if start.get("status") == 200 and complete:
-            self.cache.put(key, (scope.get("route"), tuple(sent)))
+            self.cache.put(key, (scope.get("route"), tuple(sent)), generation=generation)

@@ -138,6 +138,7 @@ class ProductService:
         cached = self.cache.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
+        generation = self.cache.generation
         query = self._filtered(params, include_hidden=include_hidden)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
         order = _SORTS.get(getattr(params, "sort", None) or "-created_at", _SORTS["-created_at"])
@@ -158,7 +159,7 @@ class ProductService:
             page=params.page,
             limit=params.limit,
         )
-        self.cache.put(key, page)
+        self.cache.put(key, page, generation=generation)
         return page
 
     async def _live(self, product_id: int, *, include_hidden: bool = True) -> Product:
@@ -179,9 +180,10 @@ class ProductService:
         cached = self.cache.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
+        generation = self.cache.generation
         product = await self._live(product_id, include_hidden=include_hidden)
         data = ops.GetProductData.model_validate(product, from_attributes=True)
-        self.cache.put(key, data)
+        self.cache.put(key, data, generation=generation)
         return data
 
     # -- product writes --------------------------------------------------------------------
