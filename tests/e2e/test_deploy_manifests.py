@@ -402,3 +402,19 @@ def test_dockerfile_copies_what_the_project_has(canonical_project: Path) -> None
                 assert (canonical_project / source).exists(), line
     assert re.search(r"^USER shop$", dockerfile, re.MULTILINE)
     assert "/readyz" in dockerfile
+
+
+def test_readme_scaling_out_names_real_settings_and_files(canonical_project: Path) -> None:
+    readme = (canonical_project / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Scaling out", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`([A-Z][A-Z0-9]*_[A-Z0-9_]+)(?:=[^`]*)?`", section))
+    assert {"REDIS_URL", "REDIS_CLUSTER", "DATABASE_TRANSACTION_POOLING"} <= named
+    assert named <= _settings(canonical_project), named - _settings(canonical_project)
+    paths = set(re.findall(r"`((?:deploy/k8s/|base/|overlays/|components/)[\w./-]*)`", section))
+    assert len(paths) >= 5
+    for path in paths:
+        where = canonical_project / path
+        if not where.exists():
+            where = canonical_project / "deploy" / "k8s" / path
+        assert where.exists(), path
+    assert "`/livez`" in section and "`/readyz`" in section
