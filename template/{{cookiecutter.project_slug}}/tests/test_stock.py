@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from redis.crc import key_slot
 
 from app.core.locks import RedisLock, try_lock
-from app.core.redis import create_redis
+from app.core.redis import RedisClient, create_redis
 from app.stock import ledger
 from app.stock.backend import (
     DatabaseStockBackend,
@@ -53,7 +53,7 @@ async def _database_count(app: FastAPI, variant_id: int) -> int:
     return await variant_stock(app, variant_id)
 
 
-def _dead_redis(app: FastAPI) -> Redis:
+def _dead_redis(app: FastAPI) -> RedisClient:
     settings = app.state.settings.model_copy(
         update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}
     )
