@@ -2,10 +2,10 @@ from typing import Annotated
 
 import httpx
 from fastapi import Depends, Request
-from redis.asyncio import Redis
 
 from app.core.config import Settings
 from app.core.db import SessionDep
+from app.core.redis import RedisClient
 from app.fulfilment.service import FulfilmentService
 from app.fulfilment.wechat import AccessTokens, ShippingUploader
 from app.orders.dependencies import OrderServiceDep
@@ -22,7 +22,7 @@ FulfilmentServiceDep = Annotated[FulfilmentService, Depends(get_fulfilment_servi
 
 
 def create_shipping_uploader(
-    settings: Settings, http: httpx.AsyncClient, redis: Redis | None
+    settings: Settings, http: httpx.AsyncClient, redis: RedisClient | None
 ) -> ShippingUploader | None:
     """The reporter of parcels to WeChat, when the mini-program's app id and secret are set."""
     if not settings.wechat_enabled:

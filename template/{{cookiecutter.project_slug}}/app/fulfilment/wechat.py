@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import httpx
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from app.core.redis import RedisClient
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class AccessTokens:
         base_url: str,
         app_id: str,
         secret: str,
-        redis: Redis | None = None,
+        redis: RedisClient | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = 5.0,
     ) -> None:
