@@ -29,7 +29,7 @@ from .balancer import Instance, Nginx
 from .conftest import project_env, run
 from .pgbouncer import PgBouncer, fresh_database, postgres_url
 from .redis_process import RedisProcess
-from .shop_setup import ADMIN, CROWD, SECRET, Shop, open_shop
+from .shop_setup import ADMIN, CROWD, SECRET, Shop, open_shop, redis_stock_key
 
 INSTANCES = 3
 UPKEEP_INTERVAL = 0.5
@@ -118,7 +118,7 @@ async def _rush(base_url: str, shop: Shop, buyers: int) -> list[httpx.Response]:
         async def buy(n: int) -> httpx.Response:
             return await client.post(
                 "/api/v1/orders",
-                json={"items": [{"product_id": shop.product_id, "quantity": 1}]},
+                json={"items": [{"variant_id": shop.variant_id, "quantity": 1}]},
                 headers={**shop.customer, "Idempotency-Key": f"balanced-sale-{n:04d}"},
             )
 
@@ -134,11 +134,11 @@ def test_a_flash_sale_through_the_balancer_sells_exactly_the_stock(cluster: Clus
     assert statuses == [201] * stock + [409] * (buyers - stock), {
         r.status_code: r.text for r in responses if r.status_code not in (201, 409)
     }
-    product = cluster.shop.product_id
-    assert cluster.value("SELECT stock FROM products WHERE id = $1", product) == 0
+    variant = cluster.shop.variant_id
+    assert cluster.value("SELECT stock FROM product_variants WHERE id = $1", variant) == 0
     assert cluster.value("SELECT count(*) FROM orders") == stock
     with cluster.redis.client() as client:
-        assert client.get(f"stock:{{{product}}}") == b"0"
+        assert client.get(redis_stock_key(variant)) == b"0"
     # Every instance took its share.
     served = cluster.nginx.served_by()
     assert all(served.get(f"127.0.0.1:{i.port}", 0) >= buyers // 10 for i in cluster.instances)
@@ -217,7 +217,7 @@ async def _buy_until_answered(client: httpx.AsyncClient, shop: Shop, purchase: P
         try:
             response = await client.post(
                 "/api/v1/orders",
-                json={"items": [{"product_id": shop.product_id, "quantity": 1}]},
+                json={"items": [{"variant_id": shop.variant_id, "quantity": 1}]},
                 headers={**shop.customer, "Idempotency-Key": purchase.key},
             )
         except httpx.TransportError:
@@ -262,7 +262,8 @@ def test_an_instance_killed_mid_load_loses_and_duplicates_no_order(cluster: Clus
     }
     created = cluster.http.post("/api/v1/products", json=product, headers=admin)
     assert created.status_code == 201, created.text
-    shop = Shop(admin, cluster.shop.customer, created.json()["data"]["id"])
+    data = created.json()["data"]
+    shop = Shop(admin, cluster.shop.customer, data["id"], data["variants"][0]["id"])
     orders_before = cluster.value("SELECT count(*) FROM orders")
     assert isinstance(orders_before, int)
 
@@ -281,7 +282,7 @@ def test_an_instance_killed_mid_load_loses_and_duplicates_no_order(cluster: Clus
     )
     assert created_orders == buyers
     assert cluster.value("SELECT count(*) FROM orders") == orders_before + buyers
-    assert cluster.value("SELECT stock FROM products WHERE id = $1", shop.product_id) == (
+    assert cluster.value("SELECT stock FROM product_variants WHERE id = $1", shop.variant_id) == (
         stock - buyers
     )
     retried = sum(1 for purchase in purchases if len(purchase.answers) > 1)

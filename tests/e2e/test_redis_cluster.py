@@ -1,5 +1,5 @@
 """A generated service on a real three-master Redis Cluster (the flash sale over it is in
-test_flash_sale.py): the stock scripts on products spread over every master, the lock, the
+test_flash_sale.py): the stock scripts on variants spread over every master, the lock, the
 period claims of the upkeep jobs, product caches of two instances cleared together, and rate
 limits shared by workers."""
 
@@ -15,12 +15,13 @@ from redis.cluster import key_slot
 
 from .conftest import run, serve
 from .redis_cluster import RedisCluster
-from .shop_setup import ADMIN, migrated_env
+from .shop_setup import ADMIN, migrated_env, redis_stock_key
 
 # Run inside the baked project, with its own modules, against the cluster.
 SCRIPT = """
 import asyncio, sys
 
+import app.main  # registers every table the stock backend reads
 from app.core.config import get_settings
 from app.core.db import create_engine, create_sessionmaker
 from app.core.locks import RedisLock
@@ -99,7 +100,7 @@ asyncio.run(main())
 
 
 def _master_of(client: RedisClusterClient, product: int) -> int:
-    node = client.nodes_manager.get_node_from_slot(key_slot(f"{{{product}}}".encode()))
+    node = client.nodes_manager.get_node_from_slot(key_slot(redis_stock_key(product).encode()))
     return int(node.port)
 
 
@@ -133,7 +134,7 @@ def test_stock_lock_and_claims_work_across_the_masters(
     # One product's count on each master: the scripts ran on all three.
     for port, product in zip(redis_cluster.ports, _by_master(redis_cluster, products), strict=True):
         with redis_cluster.node(port) as node:
-            assert node.get(f"stock:{{{product}}}") == b"1", (port, product)
+            assert node.get(redis_stock_key(product)) == b"1", (port, product)
 
 
 async def _logins(base_url: str, attempts: int) -> list[httpx.Response]:
