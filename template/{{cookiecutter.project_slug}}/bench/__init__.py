@@ -1,0 +1,1 @@
+"""How fast is it? `python -m bench` measures this service on this machine (see `run.py`)."""
