@@ -198,7 +198,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_contract(app, docs=settings.docs_served)
     install_probes(app)
-    app.add_middleware(PublicReadCache, cache=app.state.product_cache, operations=OPERATIONS)
+    app.add_middleware(
+        PublicReadCache,
+        cache=app.state.product_cache,
+        operations=OPERATIONS,
+        codec=app.state.token_codec,
+    )
     install_metrics(app, settings)
     bind_operations(app.router, OPERATIONS, HANDLERS, route_dependencies(), raw_body=RAW_BODY)
     if settings.cors_origins:

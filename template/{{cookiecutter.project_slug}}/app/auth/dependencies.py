@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,12 +17,12 @@ _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_token_codec(request: Request) -> TokenCodec:
+async def get_token_codec(request: Request) -> TokenCodec:
     codec: TokenCodec = request.app.state.token_codec
     return codec
 
@@ -29,14 +30,16 @@ def get_token_codec(request: Request) -> TokenCodec:
 TokenCodecDep = Annotated[TokenCodec, Depends(get_token_codec)]
 
 
-def get_auth_service(request: Request, session: SessionDep, codec: TokenCodecDep) -> AuthService:
+async def get_auth_service(
+    request: Request, session: SessionDep, codec: TokenCodecDep
+) -> AuthService:
     return AuthService(session, codec, request.app.state.passwords)
 
 
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-def get_wechat_client(
+async def get_wechat_client(
     request: Request, settings: Annotated[Settings, Depends(get_settings)]
 ) -> WechatClient:
     if not settings.wechat_enabled:
@@ -77,6 +80,41 @@ async def get_current_admin(user: CurrentUser) -> User:
 CurrentAdmin = Annotated[User, Depends(get_current_admin)]
 
 
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking, as far as the hot paths need to know: no row loaded."""
+
+    user_id: int
+    admin: bool
+
+
+async def _role_in_database(session: SessionDep, user_id: int) -> str | None:
+    role: str | None = await session.scalar(select(User.role).where(User.id == user_id))
+    return role
+
+
+async def get_principal(
+    credentials: Credentials, codec: TokenCodecDep, session: SessionDep
+) -> Principal:
+    """The signed-in caller from the token's verified claims. A token that grants no more
+    than a customer may do is trusted as it stands (accounts are never deleted, and a
+    promotion shows at the next sign-in); one that claims the admin role is checked against
+    the database, so an admin demoted a minute ago is a customer again."""
+    if credentials is None:
+        raise Unauthorized("Missing bearer token")
+    claims = codec.decode(credentials.credentials, "access")
+    user_id = int(claims.subject)
+    if claims.role is not None and claims.role != "admin":
+        return Principal(user_id, admin=False)
+    role = await _role_in_database(session, user_id)
+    if role is None:
+        raise Unauthorized()
+    return Principal(user_id, admin=role == "admin")
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
 async def get_viewer_role(
     credentials: Credentials, codec: TokenCodecDep, session: SessionDep
 ) -> str | None:
@@ -91,8 +129,7 @@ async def get_viewer_role(
         return None
     if claims.role != "admin":
         return claims.role
-    role: str | None = await session.scalar(select(User.role).where(User.id == int(claims.subject)))
-    return role
+    return await _role_in_database(session, int(claims.subject))
 
 
 ViewerRole = Annotated[str | None, Depends(get_viewer_role)]

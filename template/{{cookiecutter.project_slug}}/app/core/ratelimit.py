@@ -115,7 +115,7 @@ async def _wait(limiter: MovingWindowRateLimiter, item: RateLimitItem, *identifi
     return max(1, math.ceil(stats.reset_time - time.time()))
 
 
-def get_rate_limits(request: Request) -> RateLimits:
+async def get_rate_limits(request: Request) -> RateLimits:
     limits: RateLimits = request.app.state.rate_limits
     return limits
 

@@ -3,7 +3,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from app.auth.dependencies import CurrentUser
+from app.auth.dependencies import CurrentPrincipal
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import BadRequest
@@ -13,12 +13,12 @@ from app.stock.backend import StockBackend
 KEY_LENGTH = range(8, 256)
 
 
-def get_stock_backend(request: Request) -> StockBackend:
+async def get_stock_backend(request: Request) -> StockBackend:
     stock: StockBackend = request.app.state.stock
     return stock
 
 
-def get_order_service(request: Request, session: SessionDep) -> OrderService:
+async def get_order_service(request: Request, session: SessionDep) -> OrderService:
     settings: Settings = request.app.state.settings
     return OrderService(
         session,
@@ -33,14 +33,14 @@ def get_order_service(request: Request, session: SessionDep) -> OrderService:
 OrderServiceDep = Annotated[OrderService, Depends(get_order_service)]
 
 
-def get_viewer(user: CurrentUser) -> Viewer:
-    return Viewer(user_id=user.id, admin=user.role == "admin")
+async def get_viewer(principal: CurrentPrincipal) -> Viewer:
+    return Viewer(user_id=principal.user_id, admin=principal.admin)
 
 
 CurrentViewer = Annotated[Viewer, Depends(get_viewer)]
 
 
-def get_idempotency_key(
+async def get_idempotency_key(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> str:
     """The contract requires the header; a missing or malformed one is a bad request (400,

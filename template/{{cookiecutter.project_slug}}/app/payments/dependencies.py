@@ -17,7 +17,7 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_clock() -> Clock:
+async def get_clock() -> Clock:
     """The clock notifications are judged by; tests override it to step through time."""
     return utc_now
 
@@ -50,7 +50,7 @@ def mock_secret(app: FastAPI) -> bytes:
     return secret
 
 
-def get_payment_service(
+async def get_payment_service(
     request: Request,
     session: SessionDep,
     orders: OrderServiceDep,

@@ -6,7 +6,7 @@ from app.core.db import SessionDep
 from app.products.service import ProductService
 
 
-def get_product_service(request: Request, session: SessionDep) -> ProductService:
+async def get_product_service(request: Request, session: SessionDep) -> ProductService:
     return ProductService(session, request.app.state.product_cache, request.app.state.stock)
 
 

@@ -1,21 +1,27 @@
-"""Anonymous product reads answered from memory, before routing.
+"""Public product reads answered from memory, before routing.
 
-A page of the catalogue is the same bytes for every anonymous visitor until a product
-changes, and resolving a route's dependencies and serialising its model costs several times
-what sending those bytes does. So the whole 200 answer of an anonymous `GET` on listProducts
-or getProduct is kept in the product cache under its path and query string: whatever clears
-that cache (a product write, a stock change in this process) drops these answers too, and
-they lapse after `PRODUCT_CACHE_TTL` like the rest. A request with a token (admins see hidden
-products) always goes through the handler.
+A page of the catalogue is the same bytes for every visitor who is not an admin until a
+product changes, and resolving a route's dependencies and serialising its model costs
+several times what sending those bytes does. So the whole 200 answer of a `GET` on
+listProducts or getProduct is kept in the product cache under its path and query string:
+whatever clears that cache (a product write or a stock change, in any process when Redis
+carries the news) drops these answers too, and they lapse after `PRODUCT_CACHE_TTL` like the
+rest. Customers get the same bytes as anonymous visitors, since the answer does not depend
+on who they are; an access token is checked once per process and then known by its text. A
+token that claims the admin role (admins see hidden products) goes through the handler,
+which checks the role in the database.
 """
 
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.binding import Operation
+from app.core.errors import Unauthorized
+from app.core.security import TokenCodec
 from app.products.cache import ProductCache
 
 CACHED_OPERATIONS = frozenset({"listProducts", "getProduct"})
@@ -33,10 +39,24 @@ def _copy(message: Message) -> Message:
     return dict(message)
 
 
+def _bearer(headers: Iterable[tuple[bytes, bytes]]) -> bytes | None:
+    for name, value in headers:
+        if name == b"authorization":
+            return value
+    return None
+
+
 class PublicReadCache:
-    def __init__(self, app: ASGIApp, cache: ProductCache, operations: Iterable[Operation]):
+    def __init__(
+        self,
+        app: ASGIApp,
+        cache: ProductCache,
+        operations: Iterable[Operation],
+        codec: TokenCodec,
+    ):
         self.app = app
         self.cache = cache
+        self.codec = codec
         self.patterns = [
             _path_pattern(op.path)
             for op in operations
@@ -46,9 +66,22 @@ class PublicReadCache:
     def _cacheable(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["method"] != "GET":
             return False
-        if any(name == b"authorization" for name, _ in scope["headers"]):
+        if not any(pattern.match(scope["path"]) for pattern in self.patterns):
             return False
-        return any(pattern.match(scope["path"]) for pattern in self.patterns)
+        authorization = _bearer(scope["headers"])
+        return authorization is None or not self._admin(authorization)
+
+    def _admin(self, authorization: bytes) -> bool:
+        """Whether the handler must answer: the token claims the admin role. A token that
+        does not check out is no token on a public read, as in the handler."""
+        scheme, token = get_authorization_scheme_param(authorization.decode("latin-1"))
+        if scheme.lower() != "bearer" or not token:
+            return False
+        try:
+            claims = self.codec.decode(token, "access")
+        except Unauthorized:
+            return False
+        return claims.role == "admin"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._cacheable(scope):
