@@ -5,6 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -30,6 +31,7 @@ from app.core.security import Passwords, TokenCodec
 from app.fulfilment.dependencies import create_shipping_uploader
 from app.health.probes import install_probes
 from app.orders import jobs as order_jobs
+from app.orders.sold_out import SoldOutGate
 from app.products.cache import ProductCache
 from app.products.http_cache import PublicReadCache
 from app.products.invalidation import CacheInvalidation
@@ -153,6 +155,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     app.state.shipping_uploader = create_shipping_uploader(
         settings, app.state.http, app.state.redis
+    )
+    # Sold-out answers skip the database only where no order is written without Redis.
+    app.state.sold_out = (
+        SoldOutGate(app.state.redis, timedelta(seconds=settings.idempotency_ttl))
+        if app.state.redis is not None and settings.redis_down_policy == "fail_closed"
+        else None
     )
     upkeep: asyncio.Task[None] | None = None
     invalidation: asyncio.Task[None] | None = None

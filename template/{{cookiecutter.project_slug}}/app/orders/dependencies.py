@@ -27,6 +27,7 @@ async def get_order_service(request: Request, session: SessionDep) -> OrderServi
         idempotency_ttl=timedelta(seconds=settings.idempotency_ttl),
         product_cache=request.app.state.product_cache,
         hold_limits=HoldLimits(settings.max_pending_orders, settings.max_held_units_per_product),
+        sold_out=request.app.state.sold_out,
     )
 
 

@@ -33,6 +33,7 @@ from app.fulfilment.models import Shipment
 from app.orders import contract_fields, item_contract_fields
 from app.orders.idempotency import Answer, Claim, IdempotencyKeys, error_body
 from app.orders.models import Order, OrderItem
+from app.orders.sold_out import SoldOutGate
 from app.orders.state import (
     HOLDS_STOCK,
     REFUNDABLE,
@@ -195,9 +196,11 @@ class OrderService:
         idempotency_ttl: timedelta = timedelta(hours=24),
         product_cache: ProductCache | None = None,
         hold_limits: HoldLimits | None = None,
+        sold_out: SoldOutGate | None = None,
     ) -> None:
         self.session = session
         self.stock = stock
+        self.sold_out = sold_out
         self.product_cache = product_cache
         self.hold_limits = hold_limits or HoldLimits()
         self.payment_window = payment_window
@@ -270,6 +273,16 @@ class OrderService:
     ) -> Answer:
         """Place an order once per idempotency key: the answer to give, new or recorded.
         `fields` is the request body: the contract's own fields are taken from it."""
+        wanted = [
+            StockLine(line.variant_id, line.quantity, index=index)
+            for index, line in enumerate(lines)
+            if line.variant_id is not None
+        ]
+        # A line naming a product alone has its variant found in the database.
+        if self.sold_out is not None and len(wanted) == len(lines):
+            refused = await self.sold_out.check(user_id, idempotency_key, fingerprint, wanted)
+            if refused is not None:
+                return refused
         claim = await self.idempotency.claim(user_id, idempotency_key, fingerprint)
         if isinstance(claim, Answer):
             return claim

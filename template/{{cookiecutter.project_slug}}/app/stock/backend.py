@@ -14,6 +14,7 @@ it. A `StockBackend` decides what runs *before* that transaction:
 """
 
 import asyncio
+import hashlib
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
@@ -25,10 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from app.core.db import utcnow
 from app.core.errors import Code, ShopError, Unavailable
 from app.core.locks import try_lock
 from app.core.redis import RedisClient
-from app.orders.models import Order
+from app.orders.models import IdempotencyRecord, Order
 from app.orders.state import HOLDS_STOCK
 from app.products.models import Product, ProductVariant
 
@@ -40,6 +42,9 @@ WARM_LOCK_TTL_MS = 30_000
 # Set once Redis holds every count and reservation; gone after Redis restarts empty.
 EPOCH_KEY = "stock:epoch"
 EPOCH_WAIT_SECONDS = 2.0
+# The mark of an Idempotency-Key whose request went on to the database (app/orders/sold_out.py).
+MARK_ON_DATABASE = b"db"
+MARK_BATCH = 1000
 
 # KEYS: stock:{v<id>}, resv:{v<id>}:<reservation>. ARGV: quantity, reservation TTL in seconds.
 # -1: no stock key (warm it from the database, try again); 2: this reservation exists, nothing
@@ -213,6 +218,10 @@ def restock_key(variant_id: int, token: str) -> str:
     return "rstk:" + _tag(variant_id) + ":" + token
 
 
+def idempotency_mark_key(user_id: int, key: str) -> str:
+    return "idem:{" + str(user_id) + "}:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 class RedisStockBackend:
     """Counts in Redis, kept equal to `product_variants.stock`: an order takes stock from
     both, a cancellation, expiry or restocking refund gives it back to both.
@@ -337,6 +346,7 @@ class RedisStockBackend:
                 return 0
             warmed = await self._warm_variants(None)
             await self._restore_reservations()
+            await self._restore_idempotency_marks()
             await self._redis.set(EPOCH_KEY, uuid.uuid4().hex)
             return warmed
 
@@ -374,6 +384,27 @@ class RedisStockBackend:
             for key, quantity in holds:
                 pipe.set(key, quantity, ex=self._ttl, nx=True)
             await pipe.execute()
+
+    async def _restore_idempotency_marks(self) -> None:
+        """Mark every Idempotency-Key the database keeps, so none of them is answered
+        "sold out" from Redis instead of being replayed."""
+        now = utcnow()
+        async with self._sessionmaker() as session:
+            rows = await session.execute(
+                select(
+                    IdempotencyRecord.user_id, IdempotencyRecord.key, IdempotencyRecord.expires_at
+                ).where(IdempotencyRecord.expires_at > now)
+            )
+            marks = [
+                (idempotency_mark_key(user_id, key), expires_at - now)
+                for user_id, key, expires_at in rows
+            ]
+        for start in range(0, len(marks), MARK_BATCH):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for mark, left in marks[start : start + MARK_BATCH]:
+                    expiry = max(int(left.total_seconds() * 1000), 1)
+                    pipe.set(mark, MARK_ON_DATABASE, nx=True, px=expiry)
+                await pipe.execute()
 
     async def reconcile(self) -> int:
         """Fix counts that differ from the database the same way on two runs in a row.

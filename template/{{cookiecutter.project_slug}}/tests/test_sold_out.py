@@ -1,0 +1,122 @@
+"""Sold-out answers come from Redis before any database work, and idempotency holds."""
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.config import Settings
+from app.main import create_app
+from app.orders.models import IdempotencyRecord
+from app.stock.backend import MARK_ON_DATABASE, idempotency_mark_key
+from tests import payloads
+from tests.markers import requires
+from tests.redis_server import fresh_redis_url
+
+pytestmark = requires("createOrder")
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    return settings.model_copy(update={"redis_url": fresh_redis_url(request)})
+
+
+async def _buy(
+    client: httpx.AsyncClient, headers: Headers, product: Any, key: str, quantity: int = 1
+) -> httpx.Response:
+    """An order of the product's variant: the gate knows variants' counts."""
+    line = {"variant_id": product["variants"][0]["id"], "quantity": quantity}
+    return await client.post(
+        "/api/v1/orders",
+        json={"items": [line], **payloads.CREATE_ORDER},
+        headers={**headers, "Idempotency-Key": key},
+    )
+
+
+async def _recorded_keys(app: FastAPI) -> int:
+    async with app.state.sessionmaker() as session:
+        return int(await session.scalar(select(func.count(IdempotencyRecord.id))) or 0)
+
+
+async def test_a_sold_out_refusal_touches_no_database_and_replays(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    customer_headers: Headers,
+    make_product: Callable[..., Any],
+) -> None:
+    product = await make_product(stock=2)
+    sold = [await _buy(client, customer_headers, product, f"key-sold-{n}") for n in range(2)]
+    assert [response.status_code for response in sold] == [201, 201]
+    recorded = await _recorded_keys(app)
+
+    refused = await _buy(client, customer_headers, product, "key-refused")
+    assert refused.status_code == 409
+    assert refused.json()["data"]["errors"][0]["type"] == "out_of_stock"
+    assert refused.json()["data"]["errors"][0]["field"] == "items.0.quantity"
+    assert await _recorded_keys(app) == recorded
+
+    again = await _buy(client, customer_headers, product, "key-refused")
+    assert again.status_code == 409
+    assert again.json() == refused.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other_body = await _buy(client, customer_headers, product, "key-refused", quantity=2)
+    assert other_body.status_code == 422
+
+    # A key that bought before the sale ended gets its order again, not "sold out".
+    replayed = await _buy(client, customer_headers, product, "key-sold-0")
+    assert replayed.status_code == 201
+    assert replayed.json() == sold[0].json()
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_the_stock_that_is_there_is_still_sold(
+    client: httpx.AsyncClient, customer_headers: Headers, make_product: Callable[..., Any]
+) -> None:
+    product = await make_product(stock=3)
+    too_many = await _buy(client, customer_headers, product, "key-four", quantity=4)
+    assert too_many.status_code == 409
+    assert "Only 3 units" in too_many.json()["data"]["errors"][0]["message"]
+    exact = await _buy(client, customer_headers, product, "key-three", quantity=3)
+    assert exact.status_code == 201
+
+
+async def test_redis_restarted_empty_marks_every_key_the_database_keeps(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    customer_headers: Headers,
+    make_product: Callable[..., Any],
+) -> None:
+    product = await make_product(stock=1)
+    bought = await _buy(client, customer_headers, product, "key-before-restart")
+    assert bought.status_code == 201
+    token = customer_headers["Authorization"].removeprefix("Bearer ")
+    user_id = int(app.state.token_codec.decode(token, "access").subject)
+    url = app.state.settings.redis_url
+    with redis.Redis.from_url(url) as server:
+        server.flushall()  # what a restart without persistence leaves
+    await app.state.stock.warm()
+    with redis.Redis.from_url(url) as server:
+        mark = server.get(idempotency_mark_key(user_id, "key-before-restart"))
+        assert mark == MARK_ON_DATABASE
+        assert server.ttl(idempotency_mark_key(user_id, "key-before-restart")) > 0
+    replayed = await _buy(client, customer_headers, product, "key-before-restart")
+    assert replayed.status_code == 201
+    assert replayed.json() == bought.json()
+    refused = await _buy(client, customer_headers, product, str(uuid.uuid4()))
+    assert refused.status_code == 409
+
+
+async def test_the_database_policy_keeps_every_answer_in_the_database(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    app = create_app(settings.model_copy(update={"redis_down_policy": "database"}))
+    async with app.router.lifespan_context(app):
+        assert app.state.sold_out is None
