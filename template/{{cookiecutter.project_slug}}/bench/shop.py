@@ -20,13 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api import operations as ops
-from app.orders.models import Order, OrderItem
+from app.orders.models import IdempotencyRecord, Order, OrderItem
 from app.products.models import Product
 from app.stock.backend import stock_key
 
 SKU_PREFIX = "BENCH-"
 EMAIL_DOMAIN = "bench.example"
 SEED_CONCURRENCY = 8
+SETTLED_POLLS = 3
 SPREAD_STOCK = 1_000_000
 # Operations the scenarios use, by operationId.
 NEEDED = ("listProducts", "getProduct", "createProduct", "createOrder", "registerUser")
@@ -272,12 +273,19 @@ class Ledger:
 
     async def settle(self) -> None:
         """Wait until no order is being written: answers still in flight when a load
-        stops (their requests queued in the server) land after it."""
-        last = -1
-        for _ in range(60):
+        stops (their requests queued in the server) land after it. Settled is no claimed
+        Idempotency-Key without its answer, and the count of orders still for 1.5 s."""
+        last, still = -1, 0
+        for _ in range(240):
             async with self.engine.connect() as connection:
                 count = int(await connection.scalar(select(func.count(Order.id))) or 0)
-            if count == last:
+                running = await connection.scalar(
+                    select(func.count(IdempotencyRecord.id)).where(
+                        IdempotencyRecord.status_code.is_(None)
+                    )
+                )
+            still = still + 1 if count == last and not running else 0
+            if still >= SETTLED_POLLS:
                 return
             last = count
             await asyncio.sleep(0.5)
