@@ -329,19 +329,46 @@ def run_orders(
     last = max((row.created_at for row in placed if row.product_id == flash_id), default=None)
     if last is not None and after[flash_id] == 0:
         sellout = max((last - start).total_seconds(), 1e-3)
+        refused = sold_out_rate(bench, base_url, scenario, seconds, tag, outcome)
         outcome.figures = {
             "units": sold,
             "sellout_seconds": round(sellout, 3),
             "units_per_second": round(sold / sellout, 1),
-            "sold_out_per_second": round(load.rate_of("409"), 1),
+            "sold_out_per_second": round(refused, 1),
         }
         where = "the database and Redis" if redis_after else "the database"
         outcome.notes.append(
-            f"{sold} units sold in {sellout:.2f} s ({sold / sellout:,.0f} units/s); "
-            f"sold-out answers (409) at {load.rate_of('409'):,.0f}/s; stock ends at "
-            f"{after[flash_id]} in {where}"
+            f"{sold} units sold in {sellout:.2f} s ({sold / sellout:,.0f} units/s); then "
+            f"{seconds:g} s of buyers told it is sold out: 409 at {refused:,.0f}/s; stock "
+            f"ends at {after[flash_id]} in {where}"
         )
     return outcome
+
+
+def sold_out_rate(
+    bench: Bench, base_url: str, scenario: Scenario, seconds: float, tag: str, outcome: Outcome
+) -> float:
+    """How fast buyers hear "sold out" once nothing is left: measured on its own after the
+    sale, so the seconds spent selling do not dilute it. Every answer must be a 409, and the
+    stock must stay at 0."""
+    units = scenario.request.ids
+    load = bench.measure(base_url, scenario.request, seconds, f"{tag}-sold-out")
+    others = {code: n for code, n in load.statuses.items() if code != "409"}
+    if others or load.created:
+        outcome.problems.append(f"after the sale, answers other than 409: {others}")
+    if load.socket_errors or load.timeouts:
+        outcome.problems.append(
+            f"after the sale, {load.socket_errors} socket errors, {load.timeouts} timeouts"
+        )
+
+    async def counts(lg: Ledger) -> tuple[Any, ...]:
+        await lg.settle()
+        return await lg.stock(units), await lg.redis_stock(units)
+
+    after, redis_after = ledger(bench.setup.settings, counts)
+    if any(after.values()) or any(redis_after.values()):
+        outcome.problems.append(f"after the sale, stock {after}, Redis {redis_after}")
+    return load.rate_of("409")
 
 
 def run_scenario(
