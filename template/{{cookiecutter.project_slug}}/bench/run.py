@@ -104,12 +104,12 @@ def scenarios(shop: Shop, products: int) -> dict[str, Scenario]:
             Scenario(
                 "order-one",
                 "`createOrder`, one product",
-                Request("POST", paths.create_order, customers, shop.product_ids[:1], body),
+                Request("POST", paths.create_order, customers, shop.variant_ids[:1], body),
             ),
             Scenario(
                 "order-spread",
                 f"`createOrder`, spread over {products:,} products",
-                Request("POST", paths.create_order, customers, shop.product_ids, body),
+                Request("POST", paths.create_order, customers, shop.variant_ids, body),
             ),
             Scenario(
                 "flash-sale",
@@ -313,7 +313,7 @@ def run_orders(
             outcome.problems.append(f"answers other than 201: {others}")
         return outcome
     (flash_id,) = units
-    sold = sum(row.quantity for row in placed if row.product_id == flash_id)
+    sold = sum(row.quantity for row in placed if row.variant_id == flash_id)
     if set(load.statuses) - {"201", "409"}:
         outcome.problems.append(f"answers other than 201 and 409: {load.statuses}")
     if after[flash_id] + sold != flash_units:
@@ -326,7 +326,7 @@ def run_orders(
         )
     elif redis_after.get(flash_id) not in (None, 0):
         outcome.problems.append(f"sold out, but Redis counts {redis_after.get(flash_id)}")
-    last = max((row.created_at for row in placed if row.product_id == flash_id), default=None)
+    last = max((row.created_at for row in placed if row.variant_id == flash_id), default=None)
     if last is not None and after[flash_id] == 0:
         sellout = max((last - start).total_seconds(), 1e-3)
         refused = sold_out_rate(bench, base_url, scenario, seconds, tag, outcome)
@@ -413,7 +413,13 @@ def new_flash(bench: Bench, base_url: str, shop: Shop, tag: str) -> Shop:
 
     fresh = asyncio.run(make())
     return Shop(
-        shop.paths, shop.admin, shop.customers, shop.product_ids, fresh.flash_id, shop.order_body
+        shop.paths,
+        shop.admin,
+        shop.customers,
+        shop.product_ids,
+        shop.variant_ids,
+        fresh.flash_id,
+        shop.order_body,
     )
 
 

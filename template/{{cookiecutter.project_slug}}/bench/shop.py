@@ -19,9 +19,10 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import main  # noqa: F401 - registers every table the models refer to
 from app.api import operations as ops
 from app.orders.models import IdempotencyRecord, Order, OrderItem
-from app.products.models import Product
+from app.products.models import ProductVariant
 from app.stock.backend import stock_key
 
 SKU_PREFIX = "BENCH-"
@@ -102,12 +103,12 @@ def body_for(schema: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, A
 
 
 def order_template() -> str:
-    """An order of one unit of `:id`, as this contract's createOrder body has it."""
+    """An order of one unit of the variant `:id`, as this contract's createOrder body has it."""
     schema = ops.CreateOrderBody.model_json_schema()
     items = schema.get("properties", {}).get("items", {}).get("items", {})
     reference = items.get("$ref", "")
     item_schema = schema.get("$defs", {}).get(reference.rsplit("/", 1)[-1], items)
-    item = body_for(item_schema, {"product_id": ":id", "quantity": 1})
+    item = body_for(item_schema, {"variant_id": ":id", "quantity": 1})
     body = body_for(schema, {"items": [item]})
     return json.dumps(body, separators=(",", ":")).replace('":id"', ":id")
 
@@ -118,6 +119,8 @@ class Shop:
     admin: str
     customers: tuple[str, ...]
     product_ids: tuple[int, ...]
+    # What orders name: the variant of each product, in the same order, and of the flash sale.
+    variant_ids: tuple[int, ...]
     flash_id: int
     # The order line's field that names what is bought, and the body of one order.
     order_body: str
@@ -150,8 +153,8 @@ class Seeder:
                 raise BenchError(f"cannot register {email}: {answer.status_code} {answer.text}")
             return await self.token(email)
 
-    async def existing_products(self, admin: str) -> dict[str, int]:
-        found: dict[str, int] = {}
+    async def existing_products(self, admin: str) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
         page = 1
         while True:
             answer = await self.http.get(
@@ -161,12 +164,13 @@ class Seeder:
             )
             answer.raise_for_status()
             items = answer.json()["data"]["items"]
-            found.update({item["sku"]: item["id"] for item in items})
+            found.update({item["sku"]: _ids(item) for item in items})
             if len(items) < 100:
                 return {sku: i for sku, i in found.items() if sku.startswith(SKU_PREFIX)}
             page += 1
 
-    async def product(self, admin: str, sku: str, stock: int) -> int:
+    async def product(self, admin: str, sku: str, stock: int) -> tuple[int, int]:
+        """A new product of one variant: its id and the variant's."""
         known = {
             "sku": sku,
             "title": f"Bench product {sku}",
@@ -184,8 +188,11 @@ class Seeder:
             )
         if answer.status_code != 201:
             raise BenchError(f"cannot create product {sku}: {answer.status_code} {answer.text}")
-        product_id: int = answer.json()["data"]["id"]
-        return product_id
+        return _ids(answer.json()["data"])
+
+
+def _ids(product: Mapping[str, Any]) -> tuple[int, int]:
+    return int(product["id"]), int(product["variants"][0]["id"])
 
 
 async def seed(
@@ -215,8 +222,16 @@ async def seed(
         )
         fresh = iter(made)
         ids = [existing[sku] if sku in existing else next(fresh) for sku in wanted]
-        flash_id = await seeder.product(admin, f"{SKU_PREFIX}FLASH-{run_id}", flash_units)
-    return Shop(paths, admin, tuple(tokens), tuple(ids), flash_id, order_template())
+        _, flash_id = await seeder.product(admin, f"{SKU_PREFIX}FLASH-{run_id}", flash_units)
+    return Shop(
+        paths,
+        admin,
+        tuple(tokens),
+        tuple(product_id for product_id, _ in ids),
+        tuple(variant_id for _, variant_id in ids),
+        flash_id,
+        order_template(),
+    )
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -226,7 +241,7 @@ async def seed(
 class Placed:
     order_id: int
     status: str
-    product_id: int
+    variant_id: int | None
     quantity: int
     created_at: datetime
 
@@ -238,21 +253,21 @@ class Ledger:
         self.engine = engine
         self.redis = redis
 
-    async def stock(self, product_ids: Iterable[int]) -> dict[int, int]:
-        ids = list(product_ids)
+    async def stock(self, variant_ids: Iterable[int]) -> dict[int, int]:
+        ids = list(variant_ids)
         async with self.engine.connect() as connection:
             rows = await connection.execute(
-                select(Product.id, Product.stock).where(Product.id.in_(ids))
+                select(ProductVariant.id, ProductVariant.stock).where(ProductVariant.id.in_(ids))
             )
             return {row[0]: row[1] for row in rows}
 
-    async def redis_stock(self, product_ids: Iterable[int]) -> dict[int, int | None]:
+    async def redis_stock(self, variant_ids: Iterable[int]) -> dict[int, int | None]:
         if self.redis is None:
             return {}
-        ids = list(product_ids)
+        ids = list(variant_ids)
         async with self.redis.pipeline(transaction=False) as pipe:
-            for product_id in ids:
-                pipe.get(stock_key(product_id))
+            for variant_id in ids:
+                pipe.get(stock_key(variant_id))
             values = await pipe.execute()
         return {i: int(v) if v is not None else None for i, v in zip(ids, values, strict=True)}
 
@@ -262,7 +277,7 @@ class Ledger:
                 select(
                     Order.id,
                     Order.status,
-                    OrderItem.product_id,
+                    OrderItem.variant_id,
                     OrderItem.quantity,
                     Order.created_at,
                 )
@@ -300,7 +315,7 @@ def check_orders(
     redis_after: Mapping[int, int | None],
     in_flight: int,
 ) -> list[str]:
-    """Every 201 is an order in the database, and the stock that left each product is what
+    """Every 201 is an order in the database, and the stock that left each variant is what
     its orders hold, in the database and in Redis alike."""
     problems: list[str] = []
     orders = {row.order_id for row in placed}
@@ -311,16 +326,17 @@ def check_orders(
         problems.append(f"{len(orders) - len(set(created))} orders in the database nobody got")
     taken: dict[int, int] = {}
     for row in placed:
-        taken[row.product_id] = taken.get(row.product_id, 0) + row.quantity
-    for product_id, units in sorted(taken.items()):
-        if product_id not in before:
+        if row.variant_id is not None:
+            taken[row.variant_id] = taken.get(row.variant_id, 0) + row.quantity
+    for variant_id, units in sorted(taken.items()):
+        if variant_id not in before:
             continue
-        moved = before[product_id] - after[product_id]
+        moved = before[variant_id] - after[variant_id]
         if moved != units:
-            problems.append(f"product {product_id}: stock moved by {moved}, orders hold {units}")
-    for product_id, count in redis_after.items():
-        if count is not None and count != after[product_id]:
+            problems.append(f"variant {variant_id}: stock moved by {moved}, orders hold {units}")
+    for variant_id, count in redis_after.items():
+        if count is not None and count != after[variant_id]:
             problems.append(
-                f"product {product_id}: Redis counts {count}, the database {after[product_id]}"
+                f"variant {variant_id}: Redis counts {count}, the database {after[variant_id]}"
             )
     return problems
