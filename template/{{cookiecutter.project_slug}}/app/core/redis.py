@@ -10,7 +10,7 @@ script touches share a hash tag (`stock:{42}`, `resv:{42}:...`), so they live in
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from redis.asyncio import Redis, RedisCluster
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -21,6 +21,9 @@ RedisStatus = Literal["ok", "down", "disabled"]
 RedisClient: TypeAlias = Redis | RedisCluster
 
 _CLUSTER_SCHEMES = {"redis-cluster": "redis", "rediss-cluster": "rediss"}
+# Connections per process to a single Redis.
+MAX_CONNECTIONS = 64
+POOL_WAIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,17 +47,24 @@ def create_redis(settings: Settings) -> RedisClient | None:
     target = redis_target(settings)
     if target is None:
         return None
-    client_class: type[RedisClient] = RedisCluster if target.cluster else Redis
-    return client_class.from_url(
-        target.url,
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_timeout,
-        health_check_interval=30,
+    options = {
+        "socket_timeout": settings.redis_timeout,
+        "socket_connect_timeout": settings.redis_timeout,
+        "health_check_interval": 30,
         # One immediate retry replaces a connection that died with a Redis restart; the
         # client's default (three, with backoff up to seconds) would stall a request.
-        retry=Retry(NoBackoff(), 1),
-        decode_responses=False,
+        "retry": Retry(NoBackoff(), 1),
+        "decode_responses": False,
+    }
+    if target.cluster:
+        return RedisCluster.from_url(target.url, **options)
+    # A rush beyond MAX_CONNECTIONS commands at once waits for a free connection (up to
+    # POOL_WAIT_SECONDS) instead of failing: redis-py's default pool refuses the 101st at
+    # once, which a flash sale reaches in its first millisecond.
+    pool = BlockingConnectionPool.from_url(
+        target.url, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS, **options
     )
+    return Redis.from_pool(pool)
 
 
 async def ping(client: RedisClient | None) -> RedisStatus:
