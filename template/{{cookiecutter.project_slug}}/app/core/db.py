@@ -1,6 +1,6 @@
 """The database: one engine per app, a session per request."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from app.core.changes import ChangeListener, session_info
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -83,8 +85,11 @@ def create_engine(database_url: str, *, transaction_pooling: bool = False) -> As
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_sessionmaker(
+    engine: AsyncEngine, listeners: Iterable[ChangeListener] = ()
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that tell `listeners` about the changes core services record."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=session_info(listeners))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from app.addresses.models import Address
 from app.api import operations as ops
 from app.auth.models import User
+from app.core import changes
 from app.core.db import UTCDateTime, utcnow
 from app.core.envelope import ok
 from app.core.errors import Code, FieldErrors, ForeignReference, NotFound, ShopError, field_error
@@ -51,7 +52,8 @@ from app.stock.backend import StockBackend, StockLine
 logger = logging.getLogger(__name__)
 
 PaymentOutcome = Literal["paid", "already_paid", "paid_after_cancel"]
-OrderSource = Literal["api", "shopify"]
+# "api" for orders placed here; channels that mirror orders name themselves ("shopify", ...).
+OrderSource = str
 FOR_SALE = "active"
 # Amounts, ids and offsets are BIGINT: nothing larger reaches SQL.
 MAX_AMOUNT = 2**63 - 1
@@ -478,6 +480,7 @@ class OrderService:
                     for i, (_, variant, product) in enumerate(priced)
                 ],
             )
+            await changes.record(self.session, "order", order.id)
             data = ops.CreateOrderData.model_validate(order, from_attributes=True)
             answer = Answer(201, ok(data).model_dump(mode="json"))
             await self.idempotency.record(claim, answer)
@@ -543,7 +546,10 @@ class OrderService:
             .execution_options(synchronize_session=False)
         )
         assert isinstance(result, CursorResult)
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        await changes.record(self.session, "order", seen.order_id)
+        return True
 
     async def _move(self, seen: Seen, target: OrderStatus, **values: Any) -> bool:
         return await self.move(seen.order_id, seen.status, target, **values)
@@ -626,6 +632,7 @@ class OrderService:
                 .where(Order.id == order_id, Order.transaction_id.is_(None))
                 .values(transaction_id=transaction_id, updated_at=utcnow())
             )
+            await changes.record(self.session, "order", order_id)
             await self.session.commit()
             return "paid_after_cancel"
         return "already_paid"
@@ -696,6 +703,8 @@ class OrderService:
                 .values(completed_at=now, updated_at=now)
             )
             moved = getattr(result, "rowcount", 0) == 1
+            if moved:
+                await changes.record(self.session, "order", order.id)
         else:
             raise IllegalTransition(order.status, OrderStatus.COMPLETED)
         await self.session.commit()
@@ -809,6 +818,8 @@ class OrderService:
             if status == OrderStatus.CANCELLED and order.cancelled_at is None:
                 order.cancelled_at = updated_at
             try:
+                await self.session.flush()
+                await changes.record(self.session, "order", order.id)
                 await self.session.commit()
             except IntegrityError:
                 await self.session.rollback()  # created concurrently: update that one

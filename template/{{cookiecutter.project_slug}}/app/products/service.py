@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.api import operations as ops
+from app.core import changes
 from app.core.db import utcnow
 from app.core.errors import Conflict, FieldErrors, LimitReached, NotFound, field_error
 from app.products import contract_fields, variant_contract_fields
@@ -191,6 +192,10 @@ class ProductService:
     async def _commit(self, product_id: int, levels: Mapping[int, int] | None = None) -> Product:
         """Commit, then answer the product as stored; a taken sku is a 409."""
         try:
+            await self.session.flush()
+            await changes.record(self.session, "product", product_id)
+            for variant_id in levels or {}:
+                await changes.record(self.session, "stock", variant_id)
             await self.session.commit()
         except IntegrityError:
             await self.session.rollback()
@@ -298,6 +303,8 @@ class ProductService:
             .values(deleted_at=now)
             .execution_options(synchronize_session=False)
         )
+        await self.session.flush()
+        await changes.record(self.session, "product", product.id)
         await self.session.commit()
         self.cache.clear()
 
@@ -391,6 +398,7 @@ class ProductService:
         variant.deleted_at = utcnow()
         await self.session.flush()
         await self._reprice(product.id)
+        await changes.record(self.session, "product", product.id)
         await self.session.commit()
         self.cache.clear()
 
@@ -400,6 +408,9 @@ class ProductService:
         try:
             await self.session.flush()
             await self._reprice(product_id)
+            await changes.record(self.session, "product", product_id)
+            if stock_written:
+                await changes.record(self.session, "stock", variant.id)
             await self.session.commit()
         except IntegrityError:
             await self.session.rollback()

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import changes
 from app.products.models import ProductVariant
 from app.stock.backend import OutOfStock, StockLine
 
@@ -34,6 +35,7 @@ async def take(session: AsyncSession, lines: Sequence[StockLine]) -> None:
                 select(ProductVariant.stock).where(ProductVariant.id == line.variant_id)
             )
             raise OutOfStock(line, available)
+        await changes.record(session, "stock", line.variant_id)
 
 
 async def restore(session: AsyncSession, lines: Sequence[StockLine]) -> None:
@@ -45,3 +47,4 @@ async def restore(session: AsyncSession, lines: Sequence[StockLine]) -> None:
             .values(stock=ProductVariant.stock + line.quantity)
             .execution_options(synchronize_session=False)
         )
+        await changes.record(session, "stock", line.variant_id)

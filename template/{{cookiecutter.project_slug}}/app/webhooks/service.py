@@ -16,6 +16,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core import changes
 from app.core.db import utcnow
 from app.core.metrics import Metrics
 from app.orders.models import Order
@@ -324,6 +325,7 @@ class Processor:
             .where(ProductVariant.id == variant_id)
             .values(stock=level, updated_at=utcnow())
         )
+        await changes.record(self.session, "stock", product_id)
         await self.session.commit()
         self._products_changed()
         await self.stock.set_level(variant_id, level)
