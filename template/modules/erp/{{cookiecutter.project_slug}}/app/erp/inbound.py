@@ -1,0 +1,129 @@
+"""Stock levels and prices the ERP pushes: applied when newer, once per `sync_id`.
+
+Newer means a later `last_modified_at`, or the same one with a higher `version`, than the
+last value applied to that product for that kind. The product's row is locked first
+(`SELECT ... FOR UPDATE` on PostgreSQL; SQLite writes one at a time), so two pushes for one
+product are compared in turn and the older can never win. The ERP is the master of these
+values: a pushed stock level replaces the shop's count as it stands. Applying one is not
+recorded in the outbox, which would only echo the ERP's own value back to it.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.db import utcnow
+from app.erp.models import ErpInboundReceipt, ErpInboundState
+from app.products.models import LIVE, Product
+
+Outcome = Literal["applied", "stale", "duplicate", "unknown_sku", "currency_mismatch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    sync_id: str
+    kind: Literal["stock", "price"]
+    sku: str
+    version: int
+    last_modified_at: datetime
+    stock: int | None = None
+    price_cents: int | None = None
+    currency: str | None = None
+
+
+@dataclass(slots=True)
+class Applied:
+    outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
+    # Products whose stock changed, with the new level: Redis and caches follow after commit.
+    stock_levels: dict[int, int] = field(default_factory=dict)
+    products_changed: bool = False
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _newer(update_: Update, state: ErpInboundState | None) -> bool:
+    if state is None:
+        return True
+    mine = (_utc(update_.last_modified_at), update_.version)
+    return mine > (_utc(state.last_modified_at), state.version)
+
+
+async def apply(session: AsyncSession, updates: Sequence[Update]) -> Applied:
+    """Apply `updates` in one transaction (committed here). A `sync_id` received at the
+    same moment by another request makes this one start over and find it a duplicate."""
+    for _ in range(3):
+        try:
+            return await _apply_once(session, updates)
+        except IntegrityError:
+            await session.rollback()
+    raise RuntimeError("could not apply the ERP's updates")
+
+
+async def _apply_once(session: AsyncSession, updates: Sequence[Update]) -> Applied:
+    result = Applied()
+    seen: set[str] = set()
+    for item in updates:
+        outcome = await _apply_one(session, item, result, seen)
+        if outcome != "duplicate":
+            session.add(
+                ErpInboundReceipt(sync_id=item.sync_id, outcome=outcome, received_at=utcnow())
+            )
+            seen.add(item.sync_id)
+        result.outcomes.append((item.sync_id, outcome))
+    await session.commit()
+    return result
+
+
+async def _apply_one(
+    session: AsyncSession, item: Update, result: Applied, seen: set[str]
+) -> Outcome:
+    if item.sync_id in seen or await session.get(ErpInboundReceipt, item.sync_id) is not None:
+        return "duplicate"
+    product = await session.scalar(
+        select(Product).where(Product.sku == item.sku, LIVE).with_for_update()
+    )
+    if product is None:
+        return "unknown_sku"
+    if item.kind == "price" and item.currency != product.currency:
+        return "currency_mismatch"
+    state = await session.get(ErpInboundState, (item.kind, product.id), populate_existing=True)
+    if not _newer(item, state):
+        return "stale"
+    if state is None:
+        session.add(
+            ErpInboundState(
+                kind=item.kind,
+                product_id=product.id,
+                version=item.version,
+                last_modified_at=_utc(item.last_modified_at),
+            )
+        )
+    else:
+        state.version, state.last_modified_at = item.version, _utc(item.last_modified_at)
+    now = utcnow()
+    if item.kind == "stock":
+        assert item.stock is not None
+        await session.execute(
+            update(Product)
+            .where(Product.id == product.id)
+            .values(stock=item.stock, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        result.stock_levels[product.id] = item.stock
+    else:
+        assert item.price_cents is not None
+        await session.execute(
+            update(Product)
+            .where(Product.id == product.id)
+            .values(price_cents=item.price_cents, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    result.products_changed = True
+    return "applied"
