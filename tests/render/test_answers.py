@@ -56,6 +56,7 @@ def test_cookiecutter_json_declares_every_question() -> None:
         "database",
         "payment_channels",
         "shopify_sync",
+        "modules",
     ]
     assert QUESTIONS["_copy_without_render"] == [".github/*"]
     assert QUESTIONS["_jinja2_env_vars"] == {"trim_blocks": True, "lstrip_blocks": True}

@@ -211,12 +211,14 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
 
 def test_interactive_answers(tmp_path: Path) -> None:
     command = [sys.executable, "-c", "from shopgen.cli import main; main()", "new"]
-    answers = "Tea House\n\n\nAnna\n2\n\ny\n"
+    answers = "Tea House\n\n\nAnna\n2\n\ny\nshopee\n2\n"
     result = subprocess.run(
         [*command, "-o", str(tmp_path)], input=answers, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
     assert "Project name" in result.stdout
+    assert "  2. erp: " in result.stdout
+    assert "modules: `shopee` is not a module; known: douyin, erp" in result.stdout
     record = yaml.safe_load((tmp_path / "tea-house" / ".shopgen.yaml").read_text())
     assert record["answers"] == {
         "project_name": "Tea House",
@@ -226,6 +228,7 @@ def test_interactive_answers(tmp_path: Path) -> None:
         "database": "postgresql",
         "payment_channels": "wechat,mock",
         "shopify_sync": True,
+        "modules": "erp",
     }
     env = (tmp_path / "tea-house" / ".env").read_text()
     assert "DATABASE_URL=postgresql+asyncpg://" in env

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from shopgen import render
+from shopgen import modules, render
 from shopgen.render._resources import RESOURCES, contract_resources
 
 # Imports every models module and the app, then describes each mapped class.
@@ -39,12 +39,12 @@ print(json.dumps(found))
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Every mapped table of the canonical project with every optional package in."""
+    """Every mapped table of the canonical project with every optional package and module."""
     project = render.new(
         None,
         output_dir=tmp_path_factory.mktemp("models"),
         no_input=True,
-        overrides={"shopify_sync": "true"},
+        overrides={"shopify_sync": "true", "modules": ",".join(modules.names())},
         force=False,
         skip_lint=False,
     )

@@ -20,6 +20,7 @@ from ._answers import Answers, ask, read_questions
 from ._bake import bake
 from ._context import ProjectContext, build_context
 from ._manifest import ANSWERS_FILE, BASE_DIR, GENERATED_FILES, HEADER, Manifest
+from ._modules import compose
 from ._placement import check_target, place, staging_dir
 from ._resources import RESOURCES, ContractView, TableResource
 from ._update import UpdatePlan, update
@@ -69,15 +70,15 @@ def new(
     output_dir = output_dir.absolute()
     target = output_dir / answers.project_slug
     check_target(target, force=force)
-    context = build_context(loaded, answers)
-    contract_bytes = loaded.path.read_bytes()
+    composed = compose(loaded, answers.modules, template)
+    context = build_context(composed.contract, answers)
     with staging_dir(output_dir) as staging:
         rendered = bake(
             template,
             questions,
             context,
-            contract_bytes=contract_bytes,
-            contract_sha256=loaded.sha256,
+            contract_bytes=composed.content,
+            contract_sha256=composed.sha256,
             into=staging,
             format_code=format_code,
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from shopgen.errors import UserError
+from shopgen.modules import CATALOGUE, parse_modules
 
 __all__ = ["Answers", "ask", "read_questions"]
 
@@ -31,6 +32,7 @@ class Answers:
     database: Database
     payment_channels: tuple[str, ...]
     shopify_sync: bool
+    modules: tuple[str, ...] = ()
 
     def as_context(self) -> dict[str, Any]:
         """The answers as cookiecutter variables (the shape cookiecutter.json declares)."""
@@ -42,6 +44,7 @@ class Answers:
             "database": self.database,
             "payment_channels": ",".join(self.payment_channels),
             "shopify_sync": self.shopify_sync,
+            "modules": ",".join(self.modules),
         }
 
 
@@ -114,6 +117,8 @@ def _check(raw: Mapping[str, Any]) -> Answers:
         database=_database(str(raw["database"])),
         payment_channels=_channels(str(raw["payment_channels"])),
         shopify_sync=_flag("shopify_sync")(raw["shopify_sync"]),
+        # Projects made before modules existed have no answer: no modules.
+        modules=parse_modules(str(raw.get("modules") or "")),
     )
 
 
@@ -141,6 +146,7 @@ _CHECKS: Mapping[str, Callable[[str], object]] = {
     "database": _database,
     "payment_channels": _channels,
     "shopify_sync": _flag("shopify_sync"),
+    "modules": parse_modules,
 }
 
 
@@ -154,13 +160,45 @@ def _prompt(
     from cookiecutter.generate import apply_overwrites_to_context  # type: ignore[import-untyped]
     from cookiecutter.prompt import prompt_for_config  # type: ignore[import-untyped]
 
+    # Modules are a multi-choice list, which cookiecutter cannot ask: asked below.
     variables: OrderedDict[str, Any] = OrderedDict(
-        (k, v) for k, v in questions.items() if not k.startswith("_")
+        (k, v) for k, v in questions.items() if not k.startswith("_") and k != "modules"
     )
     try:
-        apply_overwrites_to_context(variables, dict(overrides))
+        apply_overwrites_to_context(
+            variables, {k: v for k, v in overrides.items() if k != "modules"}
+        )
         variables["__prompts__"] = dict(questions.get("__prompts__", {}))
-        answered = prompt_for_config({"cookiecutter": variables}, no_input=no_input)
+        answered = dict(prompt_for_config({"cookiecutter": variables}, no_input=no_input))
     except (CookiecutterException, ValueError) as error:
         raise UserError(str(error)) from None
-    return dict(answered)
+    if "modules" in overrides or no_input:
+        answered["modules"] = overrides.get("modules", questions.get("modules", ""))
+    else:
+        _check({**answered, "modules": ""})  # a bad answer fails before the next question
+        answered["modules"] = ",".join(_prompt_modules())
+    return answered
+
+
+def _prompt_modules() -> tuple[str, ...]:
+    """Ask which modules to add: numbers or names, comma-separated; empty for none."""
+    from rich.console import Console
+    from rich.prompt import Prompt
+
+    console = Console()
+    console.print("Modules (optional, each billed on its own):")
+    for number, module in enumerate(CATALOGUE, start=1):
+        console.print(f"  {number}. {module.name}: {module.summary}", markup=False)
+    while True:
+        reply = Prompt.ask("Modules, by number or name, comma-separated (empty: none)", default="")
+        picked = [_module_choice(part.strip()) for part in reply.split(",") if part.strip()]
+        try:
+            return parse_modules(picked)
+        except UserError as error:
+            console.print(error.message, markup=False)
+
+
+def _module_choice(part: str) -> str:
+    if part.isdigit() and 1 <= int(part) <= len(CATALOGUE):
+        return CATALOGUE[int(part) - 1].name
+    return part

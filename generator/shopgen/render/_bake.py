@@ -8,11 +8,13 @@ import shutil
 import subprocess
 import sys
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from shopgen.modules import module_dir, spec
 from shopgen.schemas import modeline
 
 from ._columns import frozenset_literal, tuple_literal
@@ -94,13 +96,16 @@ def _generate(
     variables.update(context.answers.as_context())
     variables["_shopgen"] = context
     variables["_template"] = str(template)
-    variables["_copy_without_render"] = [
+    # An earlier release's template (see `render_template`) may predate a module.
+    modules = tuple(name for name in context.modules if module_dir(template, name).is_dir())
+    variables["_modules"] = module_docs(template, modules)
+    copied = [
         *variables.get("_copy_without_render", []),
-        *_verbatim(template),
         # pip compiles the installed template's modules; their caches are copied, not
         # rendered, and removed below, so no project carries them.
         f"*/{_CACHES}",
     ]
+    variables["_copy_without_render"] = [*copied, *_verbatim(template)]
     project = Path(
         generate_files(
             repo_dir=str(template),
@@ -110,6 +115,18 @@ def _generate(
             accept_hooks=True,
         )
     )
+    for name in modules:
+        # Each module is a template of its own, rendered into the same project directory.
+        folder = module_dir(template, name)
+        own = OrderedDict(variables)
+        own["_copy_without_render"] = [*copied, *_verbatim(folder)]
+        generate_files(
+            repo_dir=str(folder),
+            context={"cookiecutter": own},
+            output_dir=str(into),
+            overwrite_if_exists=True,
+            accept_hooks=False,
+        )
     for cache in sorted(project.rglob(_CACHES), reverse=True):
         shutil.rmtree(cache, ignore_errors=True)
     return project
@@ -232,7 +249,35 @@ def _dotenv(context: ProjectContext) -> str:
     if "mock" in context.payment_channels:
         # Fixed per project, so mock notifications verify across restarts and workers.
         text += f"PAYMENT_MOCK_SECRET={secrets.token_urlsafe(32)}\n"
+    for name in context.modules:
+        for setting in spec(name).secrets:
+            text += f"{setting}={secrets.token_urlsafe(32)}\n"
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleDoc:
+    """What a module adds to the project's README and `.env.example`."""
+
+    name: str
+    summary: str
+    readme: str
+    env_example: str
+
+
+def module_docs(template: Path, names: tuple[str, ...]) -> list[ModuleDoc]:
+    docs = []
+    for name in names:
+        folder = module_dir(template, name)
+        docs.append(
+            ModuleDoc(
+                name=name,
+                summary=spec(name).summary,
+                readme=(folder / "README.md").read_text(encoding="utf-8").strip() + "\n",
+                env_example=(folder / "env.example").read_text(encoding="utf-8").strip() + "\n",
+            )
+        )
+    return docs
 
 
 def _write_answers(

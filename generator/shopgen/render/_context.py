@@ -66,6 +66,25 @@ class ProjectContext:
         return self.answers.payment_channels
 
     @property
+    def modules(self) -> tuple[str, ...]:
+        return self.answers.modules
+
+    @property
+    def module_imports(self) -> tuple[str, ...]:
+        """The imports of app/modules.py, sorted as ruff's isort sorts them."""
+        lines = {"app.core.modules": "from app.core.modules import Module"}
+        for name in self.modules:
+            lines[f"app.{name}.module"] = f"from app.{name}.module import MODULE as {name}"
+        return tuple(lines[module] for module in sorted(lines))
+
+    @property
+    def module_tuple(self) -> str:
+        """The MODULES tuple's items, as Python prints a tuple."""
+        if len(self.modules) == 1:
+            return f"{self.modules[0]},"
+        return ", ".join(self.modules)
+
+    @property
     def custom(self) -> tuple[Operation, ...]:
         return tuple(op for op in self.operations if op.custom)
 
@@ -139,7 +158,7 @@ def build_context(
     left_out = _left_out(answers)
     operations = tuple(
         dataclasses.replace(op, domain=None, pending=True) if op.domain in left_out else op
-        for op in collect_operations(contract, body_names)
+        for op in collect_operations(contract, body_names, frozenset(answers.modules))
     )
     present = {op.domain for op in operations if op.domain}
     info = document.get("info") if isinstance(document.get("info"), Mapping) else {}
@@ -149,7 +168,7 @@ def build_context(
         contract=contract,
         document=document,
         operations=operations,
-        domains=tuple(sorted(d for d in DOMAIN_OPERATIONS if d in present)),
+        domains=tuple(sorted(d for d in present if d in DOMAIN_OPERATIONS or d in answers.modules)),
         inline_bodies=bodies,
         fields=collect_fields(contract),
         api_title=str(info.get("title") or answers.project_name),

@@ -52,6 +52,7 @@ GENERATED_FILES: tuple[str, ...] = (
     "app/api/schemas.py",
     "app/api/operations.py",
     "app/api/handlers.py",
+    "app/modules.py",
     "tests/test_operations.py",
     "tests/payloads.py",
     *(resource.mixin_path for resource in contract_resources()),

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from shopgen.contract import Contract
 from shopgen.errors import UserError
+from shopgen.modules import MARKER as MODULE_MARKER
 
 from ._bounds import bounded
 
@@ -328,11 +329,16 @@ def _iter_raw(contract: Contract) -> Iterator[tuple[str, str, Mapping[str, Any],
                 yield item.template, method, op, item.node.get("parameters") or []
 
 
-def collect_operations(contract: Contract, body_names: Mapping[str, str]) -> tuple[Operation, ...]:
+def collect_operations(
+    contract: Contract,
+    body_names: Mapping[str, str],
+    modules: frozenset[str] = frozenset(),
+) -> tuple[Operation, ...]:
     """Every operation of the contract, in document order.
 
     `body_names` maps an operationId with an inline request body schema to the model name
-    under which that schema was hoisted into the generated schemas.
+    under which that schema was hoisted into the generated schemas. An operation marked
+    `x-shopgen-module: NAME` with NAME in `modules` is implemented by that module's package.
     """
     domains = {op_id: name for name, ids in DOMAIN_OPERATIONS.items() for op_id in ids}
     root_security = contract.document.get("security") or []
@@ -373,12 +379,17 @@ def collect_operations(contract: Contract, body_names: Mapping[str, str]) -> tup
                 body_model=body_model,
                 data_model=_data_model(contract, success_schema),
                 public=not security,
-                domain=domains.get(op_id),
+                domain=domains.get(op_id) or _module_of(op, modules),
                 pending=op_id in PENDING_OPERATIONS,
                 raw_body=raw_body,
             )
         )
     return tuple(operations)
+
+
+def _module_of(op: Mapping[str, Any], modules: frozenset[str]) -> str | None:
+    marker = op.get(MODULE_MARKER)
+    return marker if isinstance(marker, str) and marker in modules else None
 
 
 def inline_bodies(contract: Contract) -> dict[str, Any]:

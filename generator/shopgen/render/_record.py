@@ -17,6 +17,8 @@ from ._manifest import ANSWERS_FILE
 __all__ = ["ProjectRecord", "read_record", "version_key"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# Questions added after the first release: a project recorded before them has no answer.
+_LATER = frozenset({"modules"})
 _VERSION = re.compile(r"^(\d+(?:\.\d+)*)")
 
 
@@ -86,18 +88,18 @@ def _checked(path: Path, data: object) -> ProjectRecord:
     if not _SHA256.fullmatch(sha):
         raise UserError(f"`contract.sha256` `{sha}` is not a sha256 hex digest", path=path)
     answers = _mapping(path, root.get("answers"), "`answers`")
-    missing = [key for key in _CHECKS if key not in answers]
+    missing = [key for key in _CHECKS if key not in answers and key not in _LATER]
     if missing:
         raise UserError(f"`answers` lacks `{missing[0]}`", path=path)
     for key in _CHECKS:
-        if not isinstance(answers[key], str | bool):
+        if key in answers and not isinstance(answers[key], str | bool):
             raise UserError(f"`answers.{key}` must be a string", path=path)
     files = _mapping(path, root.get("files"), "`files`")
     return ProjectRecord(
         path=path,
         shopgen_version=version,
         contract_sha256=sha,
-        answers={key: answers[key] for key in _CHECKS},
+        answers={key: answers[key] for key in _CHECKS if key in answers},
         generated=_names(path, files, "generated"),
         template=_names(path, files, "template") if "template" in files else (),
         user_owned=_names(path, files, "user_owned"),

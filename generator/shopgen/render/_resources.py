@@ -382,6 +382,17 @@ RESOURCES: tuple[TableResource, ...] = (
         ),
         module="item_contract_fields",
     ),
+    # The modules' tables (`template/modules/NAME/`), present when the project has the module.
+    # The service alone writes them, so the contract adds no columns to them.
+    TableResource("douyin_shops", "DouyinShop", "douyin"),
+    TableResource("douyin_sync_cursors", "DouyinSyncCursor", "douyin"),
+    TableResource("douyin_orders", "DouyinOrderLink", "douyin"),
+    TableResource("douyin_skus", "DouyinSku", "douyin"),
+    TableResource("douyin_push_messages", "DouyinPushMessage", "douyin"),
+    TableResource("erp_outbox", "ErpOutbox", "erp"),
+    TableResource("erp_entity_versions", "ErpEntityVersion", "erp"),
+    TableResource("erp_inbound_state", "ErpInboundState", "erp"),
+    TableResource("erp_inbound_receipts", "ErpInboundReceipt", "erp"),
 )
 
 

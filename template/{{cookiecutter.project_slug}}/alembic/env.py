@@ -10,6 +10,7 @@ from app.auth import models as auth_models  # noqa: F401 - registers the tables
 from app.core.config import DatabaseSettings
 from app.core.db import Base, create_engine
 from app.fulfilment import models as fulfilment_models  # noqa: F401 - registers the tables
+from app.modules import MODULES  # noqa: F401 - registers the modules' tables
 from app.orders import models as order_models  # noqa: F401 - registers the tables
 from app.payments import models as payment_models  # noqa: F401 - registers the tables
 from app.products import models as product_models  # noqa: F401 - registers the tables

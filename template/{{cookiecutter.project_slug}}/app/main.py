@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 
 import httpx
@@ -25,11 +25,13 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import CatchUnhandled, install_error_handlers
 from app.core.headers import EnvelopeCORSMiddleware, SecurityHeaders
 from app.core.metrics import install_metrics
+from app.core.modules import change_listeners
 from app.core.ratelimit import RateLimits, route_dependencies
 from app.core.redis import create_redis
 from app.core.security import Passwords, TokenCodec
 from app.fulfilment.dependencies import create_shipping_uploader
 from app.health.probes import install_probes
+from app.modules import MODULES
 from app.orders import jobs as order_jobs
 from app.orders.sold_out import SoldOutGate
 from app.products.cache import ProductCache
@@ -53,7 +55,7 @@ async def ensure_first_superuser(app: FastAPI) -> None:
             exists = await session.scalar(select(User.id).where(User.email == email))
         except SQLAlchemyError as error:
             raise RuntimeError(
-                "the database is not ready; run `alembic upgrade head` first"
+                "the database is not ready; run `alembic upgrade heads` first"
             ) from error
         if exists is None:
             auth = AuthService(session, app.state.token_codec, app.state.passwords)
@@ -143,7 +145,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.database_url, transaction_pooling=settings.database_transaction_pooling
     )
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sessionmaker = create_sessionmaker(engine, change_listeners(MODULES, app))
     app.state.redis = create_redis(settings)
     app.state.rate_limits = RateLimits(settings, app.state.redis)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(settings.wechat_timeout))
@@ -175,7 +177,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 {% if cookiecutter._shopgen.answers.shopify_sync %}
         sweeper = start_shopify_sweeper(app)
 {% endif %}
-        yield
+        async with AsyncExitStack() as modules:
+            for module in MODULES:
+                await modules.enter_async_context(module.lifespan(app))
+            yield
     finally:
 {% if cookiecutter._shopgen.answers.shopify_sync %}
         await stop_job(sweeper)

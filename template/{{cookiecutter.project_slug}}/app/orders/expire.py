@@ -16,8 +16,10 @@ import httpx
 from app.auth import models as auth_models  # noqa: F401 - registers the tables
 from app.core.config import Settings, get_settings
 from app.core.db import create_engine, create_sessionmaker
+from app.core.modules import change_listeners
 from app.core.redis import create_redis
 from app.fulfilment.dependencies import create_shipping_uploader
+from app.modules import MODULES
 from app.orders.jobs import Round, run_round, upkeep_for
 from app.stock.backend import create_stock_backend
 
@@ -26,7 +28,7 @@ async def expire_once(settings: Settings) -> Round:
     engine = create_engine(
         settings.database_url, transaction_pooling=settings.database_transaction_pooling
     )
-    sessionmaker = create_sessionmaker(engine)
+    sessionmaker = create_sessionmaker(engine, change_listeners(MODULES, None))
     redis = create_redis(settings)
     stock = create_stock_backend(
         redis,

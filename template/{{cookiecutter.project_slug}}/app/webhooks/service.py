@@ -325,7 +325,7 @@ class Processor:
             .where(ProductVariant.id == variant_id)
             .values(stock=level, updated_at=utcnow())
         )
-        await changes.record(self.session, "stock", product_id)
+        await changes.record(self.session, "stock", variant_id)
         await self.session.commit()
         self._products_changed()
         await self.stock.set_level(variant_id, level)
