@@ -14,6 +14,7 @@ import typer
 
 from shopgen import __version__
 from shopgen.errors import UserError
+from shopgen.modules import catalogue_lines
 
 app = typer.Typer(
     name="shopgen",
@@ -205,7 +206,12 @@ def _parse_sets(values: list[str]) -> dict[str, str]:
     return pairs
 
 
-@app.command()
+_MODULES_EPILOG = "\b\nModules (--set modules=NAME,NAME; empty for none):\n" + "\n".join(
+    f"  {line}" for line in catalogue_lines()
+)
+
+
+@app.command(epilog=_MODULES_EPILOG)
 def new(
     contract: Annotated[
         Optional[Path],  # noqa: UP045
@@ -313,6 +319,14 @@ def update(
     force: Annotated[
         bool, typer.Option("--force", help="Run even with uncommitted changes in git.")
     ] = False,
+    remove_modules: Annotated[
+        bool,
+        typer.Option(
+            "--remove-modules",
+            help="Confirm that --set modules=... removes modules: their code, tests and "
+            "migrations are deleted.",
+        ),
+    ] = False,
 ) -> None:
     """Regenerate a project from its changed contract, keeping your edits."""
     from shopgen import render
@@ -324,6 +338,7 @@ def update(
             dry_run=dry_run,
             overrides=_parse_sets(set_ or []),
             force=force,
+            remove_modules=remove_modules,
         )
     for line in plan.lines():
         typer.echo(line)

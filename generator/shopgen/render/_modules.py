@@ -11,7 +11,7 @@ from pathlib import Path
 from shopgen import modules
 from shopgen.contract import Contract, load_contract
 
-__all__ = ["ComposedContract", "compose"]
+__all__ = ["ComposedContract", "compose", "module_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +40,15 @@ def compose(loaded: Contract, selected: tuple[str, ...], template: Path) -> Comp
         path.write_bytes(data)
         contract = load_contract(path)
     return ComposedContract(contract, data, hashlib.sha256(data).hexdigest())
+
+
+def module_files(template: Path, name: str) -> tuple[str, ...]:
+    """The project-relative paths a module's folder renders (its file names hold no Jinja)."""
+    root = next(modules.module_dir(template, name).glob("{{*}}"))
+    return tuple(
+        sorted(
+            path.relative_to(root).as_posix()
+            for path in root.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts
+        )
+    )

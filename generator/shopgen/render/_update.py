@@ -24,6 +24,10 @@ How it decides, file by file (the kinds come from the new rendering's manifest):
 - Bases `.shopgen/base/` lacks (template files of projects made by 0.1.0, which kept bases
   for generated files only) are rebuilt by rendering the template of the release that made
   the project, shipped with shopgen, with the recorded answers (see `_bases`).
+- `--set modules=...` adds modules (their contract fragment is merged into the contract
+  copy, their files are created) or, only with `remove_modules`, removes them: their marked
+  operations and schemas leave the contract and the files their folder renders are deleted,
+  with their bases.
 
 Merging needs the `git` command (the project need not be a repository). In a git work tree,
 update refuses uncommitted changes unless `force`, so its own changes can always be diffed
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +59,7 @@ from ._context import build_context
 from ._fields import collect_fields
 from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY
 from ._merge import dirty_files, merge_three
+from ._modules import compose, module_files
 from ._record import ProjectRecord, read_record, version_key
 
 __all__ = ["UpdatePlan", "update"]
@@ -83,6 +88,12 @@ class UpdatePlan:
     added_operations: tuple[str, ...] = ()
     removed_operations: tuple[str, ...] = ()
     new_columns: tuple[str, ...] = ()
+    # Files of removed modules, deleted.
+    deleted: tuple[str, ...] = ()
+    added_modules: tuple[str, ...] = ()
+    removed_modules: tuple[str, ...] = ()
+    # The project's modules after the update: migrations then live on several branches.
+    modules: tuple[str, ...] = ()
 
     def kind_of(self, name: str) -> str:
         """`generated`, `template` or `user`."""
@@ -98,7 +109,8 @@ class UpdatePlan:
         if not self.new_columns:
             return None
         message = "add " + ", ".join(self.new_columns)
-        return f'alembic revision --autogenerate -m "{message}"'
+        head = " --head 0001@head" if self.modules else ""
+        return f'alembic revision --autogenerate{head} -m "{message}"'
 
     def lines(self) -> list[str]:
         """The plan as text, one line each."""
@@ -109,6 +121,7 @@ class UpdatePlan:
             ("updated", self.updated),
             ("merged", self.merged),
             ("conflicted", self.conflicted),
+            ("deleted", self.deleted),
         ):
             out.extend(f"  {kind:<11} {self.kind_of(name):<10}{name}" for name in names)
         out.append(f"  {'untouched':<11} {len(self.untouched)} file(s)")
@@ -125,6 +138,13 @@ class UpdatePlan:
             out.append(f"operations added: {', '.join(self.added_operations)}")
         if self.removed_operations:
             out.append(f"operations removed: {', '.join(self.removed_operations)}")
+        for name in self.added_modules:
+            out.append(
+                f"module {name} added: run `alembic upgrade heads` for its tables and set its "
+                "settings (see its section of the README of a project made with it)"
+            )
+        for name in self.removed_modules:
+            out.append(f"module {name} removed, with its operations, code and migrations")
         for path, operation in self.orphaned_handlers:
             named = f" ({operation})" if operation else ""
             out.append(
@@ -134,8 +154,8 @@ class UpdatePlan:
         if self.migration_command:
             out.append(
                 f"new columns: {', '.join(self.new_columns)}; with the database at head "
-                f"(`alembic upgrade head`), run `{self.migration_command}`, review the revision "
-                "and commit it"
+                f"(`alembic upgrade {'heads' if self.modules else 'head'}`), run "
+                f"`{self.migration_command}`, review the revision and commit it"
             )
         if self.conflicted:
             out.append(
@@ -171,18 +191,24 @@ def update(
     dry_run: bool,
     overrides: dict[str, str],
     force: bool,
+    remove_modules: bool = False,
 ) -> UpdatePlan:
     """Regenerate `project_dir` from its contract (or `contract`) and the installed template.
 
     Returns the plan; with `dry_run` nothing is written. Raises `UserError` (nothing written)
     for a directory that is not a shopgen project, a bad `.shopgen.yaml`, a project recorded by
     a newer shopgen, a contract with lint errors, bad overrides or a dirty git work tree
-    without `force`. Conflicts are no error: they are in the plan (`exit_code` 1).
+    without `force`, or an answer that removes a module without `remove_modules`. Conflicts are
+    no error: they are in the plan (`exit_code` 1).
     """
     project = project_dir.absolute()
     record = read_record(project)
     _check_version(record)
     answers = record.reanswer(overrides)
+    before = record.reanswer({}).modules
+    removed = tuple(name for name in before if name not in answers.modules)
+    if removed and not remove_modules:
+        _refuse_removal(removed, record)
     if not force:
         _check_clean(project, exempt=() if contract is not None else (CONTRACT_COPY,))
     loaded = load_contract(contract if contract is not None else project / CONTRACT_COPY)
@@ -191,13 +217,14 @@ def update(
     lint.require_clean(loaded, stopped="nothing updated", error=UserError)
     template = template_dir()
     questions = read_questions(template)
+    composed = compose(loaded, answers.modules, template)
     with tempfile.TemporaryDirectory(prefix="shopgen-update-") as tmp:
         rendered = bake(
             template,
             questions,
-            build_context(loaded, answers),
-            contract_bytes=loaded.path.read_bytes(),
-            contract_sha256=loaded.sha256,
+            build_context(composed.contract, answers),
+            contract_bytes=composed.content,
+            contract_sha256=composed.sha256,
             into=Path(tmp) / "new",
         )
         state = _read_state(rendered)
@@ -212,6 +239,12 @@ def update(
         for name in state["files"]["user_owned"]:
             _plan_user_owned(work, name, project, rendered, record)
         kinds = dict.fromkeys(generated, "generated") | dict.fromkeys(from_template, "template")
+        deleted = tuple(
+            name
+            for module in removed
+            for name in module_files(template, module)
+            if (project / name).is_file()
+        )
         orphans = _orphaned_handlers(project, record, rendered)
         old_document = _old_document(base)
         plan = UpdatePlan(
@@ -229,17 +262,34 @@ def update(
             ),
             orphaned_handlers=orphans,
             added_operations=_sorted_difference(
-                _operation_ids(loaded.document), _operation_ids(old_document)
+                _operation_ids(composed.contract.document), _operation_ids(old_document)
             ),
             removed_operations=_sorted_difference(
-                _operation_ids(old_document), _operation_ids(loaded.document)
+                _operation_ids(old_document), _operation_ids(composed.contract.document)
             ),
-            new_columns=_new_columns(old_document, loaded),
+            new_columns=_new_columns(old_document, composed.contract),
+            deleted=deleted,
+            added_modules=tuple(name for name in answers.modules if name not in before),
+            removed_modules=removed,
+            modules=answers.modules,
         )
         if not dry_run:
-            _bookkeeping(work, project, rendered, state, record)
+            _bookkeeping(work, project, rendered, state, record, deleted)
             _apply(project, work.writes)
+            # A removed module's files go, and so do their merge bases.
+            _delete(project, [*deleted, *(f"{BASE_DIR}/{name}" for name in deleted)])
     return plan
+
+
+def _refuse_removal(removed: tuple[str, ...], record: ProjectRecord) -> None:
+    names = ", ".join(removed)
+    downgrades = " and ".join(f"`alembic downgrade {name}@base`" for name in removed)
+    raise UserError(
+        f"this removes module(s) {names}: their operations, code, tests and migrations are "
+        f"deleted; first run {downgrades} on every database (it drops their tables and "
+        "data), then run again with --remove-modules",
+        path=record.path,
+    )
 
 
 def _check_version(record: ProjectRecord) -> None:
@@ -399,6 +449,7 @@ def _bookkeeping(
     rendered: Path,
     state: dict[str, Any],
     record: ProjectRecord,
+    deleted: tuple[str, ...] = (),
 ) -> None:
     """Queue the new merge bases and the new `.shopgen.yaml`, written after the project files.
 
@@ -411,7 +462,7 @@ def _bookkeeping(
             work.writes[f"{BASE_DIR}/{name}"] = _Write((rendered / name).read_bytes(), 0o644)
     merged = set(files["generated"]) | set(files["template"])
     still_there = {n for n in record.user_owned if (project / n).exists()}
-    files["user_owned"] = sorted((set(files["user_owned"]) | still_there) - merged)
+    files["user_owned"] = sorted((set(files["user_owned"]) | still_there) - merged - set(deleted))
     lines = (rendered / ANSWERS_FILE).read_text(encoding="utf-8").splitlines(keepends=True)
     header = "".join(line for line in itertools.takewhile(lambda x: x.startswith("#"), lines))
     text = header + yaml.safe_dump(state, sort_keys=False, allow_unicode=True)
@@ -423,3 +474,20 @@ def _apply(project: Path, writes: Mapping[str, _Write]) -> None:
     order = sorted(writes, key=lambda name: (name == ANSWERS_FILE, name))
     for name in order:
         write_atomic(project / name, writes[name].content, mode=writes[name].mode)
+
+
+def _delete(project: Path, names: Iterable[str]) -> None:
+    """Delete a removed module's files, then the directories that leaves empty."""
+    folders: set[Path] = set()
+    for name in names:
+        path = project / name
+        path.unlink(missing_ok=True)
+        folders.update(parent for parent in path.parents if project in parent.parents)
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        cache = folder / "__pycache__"
+        if cache.is_dir() and not any(p.suffix != ".pyc" for p in cache.iterdir()):
+            for stale in cache.iterdir():
+                stale.unlink()
+            cache.rmdir()
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
