@@ -72,9 +72,15 @@ def test_adding_a_module_keeps_edits_and_removing_it_gives_the_project_back(
     after = snapshot(project)
     changed = {name for name in after if before.get(name) != after[name]}
     changed |= {name for name in before if name not in after}
-    # Only shopgen's own record moved on: it now knows the edited contract as its base.
+    # Only what shopgen makes from the contract moved on: its record knows the edited contract
+    # as its base, and the client, regenerated with the contract, carries the edited summary.
     assert {name for name in changed if not name.startswith(".git/")} == {
         ".shopgen.yaml",
         ".shopgen/base/contract/openapi.yaml",
+        ".shopgen/base/client/client.d.ts",
+        ".shopgen/base/client/schema.d.ts",
+        "client/client.d.ts",
+        "client/schema.d.ts",
     }
+    assert "List our products" in (project / "client/client.d.ts").read_text()
     assert (project / ".shopgen/base/contract/openapi.yaml").read_text() == contract.read_text()
