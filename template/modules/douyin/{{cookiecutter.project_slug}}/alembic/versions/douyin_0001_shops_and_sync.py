@@ -66,7 +66,9 @@ def upgrade() -> None:
         "douyin_orders",
         sa.Column("order_id", sa.String(length=32), nullable=False),
         sa.Column("shop_id", sa.String(length=32), nullable=False),
-        sa.Column("local_order_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "local_order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("douyin_status", sa.Integer(), nullable=False),
         sa.Column("update_time", sa.DateTime(timezone=True), nullable=False),
         sa.Column("stock_state", sa.String(length=16), nullable=False),
@@ -87,7 +89,9 @@ def upgrade() -> None:
         sa.Column("shop_id", sa.String(length=32), nullable=False),
         sa.Column("product_id", sa.String(length=32), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=True),
-        sa.Column("local_product_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "local_product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["local_product_id"],

@@ -59,7 +59,8 @@ class ErpInboundState(Base):
     __tablename__ = "erp_inbound_state"
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # Product ids are 64-bit, as in the products table.
+    product_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger)
     last_modified_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
