@@ -49,7 +49,18 @@ def test_the_suite_passes_with_both_modules(modules_project: Path) -> None:
 
 def _migrate_both_ways(project: Path, url: str, modules: tuple[str, ...]) -> None:
     """Up to every head, nothing left to autogenerate, the first module's branch down alone,
-    then everything down."""
+    then everything down; down again whatever failed, so the database is left empty."""
+    try:
+        _migrate(project, url, modules)
+    finally:
+        run(
+            [sys.executable, "-m", "alembic", "downgrade", "base"],
+            project,
+            project_env(DATABASE_URL=url),
+        )
+
+
+def _migrate(project: Path, url: str, modules: tuple[str, ...]) -> None:
     _alembic(project, url, "upgrade", "heads")
     assert "No new upgrade operations detected" in _alembic(project, url, "check")
     _alembic(project, url, "downgrade", f"{modules[0]}@base")
