@@ -548,7 +548,7 @@ class OrderService:
         assert isinstance(result, CursorResult)
         if result.rowcount != 1:
             return False
-        await changes.record(self.session, "order", seen.order_id)
+        await changes.record(self.session, "order", order_id)
         return True
 
     async def _move(self, seen: Seen, target: OrderStatus, **values: Any) -> bool:

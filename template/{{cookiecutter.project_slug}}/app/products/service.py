@@ -189,12 +189,19 @@ class ProductService:
 
     # -- product writes --------------------------------------------------------------------
 
-    async def _commit(self, product_id: int, levels: Mapping[int, int] | None = None) -> Product:
-        """Commit, then answer the product as stored; a taken sku is a 409."""
+    async def _commit(
+        self,
+        product_id: int,
+        levels: Mapping[int, int] | None = None,
+        *,
+        stocked: Sequence[int] = (),
+    ) -> Product:
+        """Commit, then answer the product as stored; a taken sku is a 409. `levels` are
+        counts an admin wrote, `stocked` the variants made with their first count."""
         try:
             await self.session.flush()
             await changes.record(self.session, "product", product_id)
-            for variant_id in levels or {}:
+            for variant_id in sorted({*stocked, *(levels or {})}):
                 await changes.record(self.session, "stock", variant_id)
             await self.session.commit()
         except IntegrityError:
@@ -226,23 +233,24 @@ class ProductService:
         try:
             self.session.add(product)
             await self.session.flush()
-            for draft in drafts:
-                self.session.add(
-                    ProductVariant(
-                        **draft,
-                        product_id=product.id,
-                        currency=currency,
-                        option_key=option_key(draft["options"]),
-                        title=variant_title(options, draft["options"]),
-                        created_at=now,
-                        updated_at=now,
-                    )
+            made = [
+                ProductVariant(
+                    **draft,
+                    product_id=product.id,
+                    currency=currency,
+                    option_key=option_key(draft["options"]),
+                    title=variant_title(options, draft["options"]),
+                    created_at=now,
+                    updated_at=now,
                 )
+                for draft in drafts
+            ]
+            self.session.add_all(made)
             await self.session.flush()
         except IntegrityError:
             await self.session.rollback()
             raise SkuTaken("A product or variant with this sku exists") from None
-        stored = await self._commit(product.id)
+        stored = await self._commit(product.id, stocked=[variant.id for variant in made])
         return ops.GetProductData.model_validate(stored, from_attributes=True)
 
     async def update(self, product_id: int, fields: Mapping[str, Any]) -> ops.GetProductData:
@@ -358,7 +366,7 @@ class ProductService:
         )
         self.session.add(variant)
         product.updated_at = now
-        return await self._commit_variant(product.id, variant, stock_written=False)
+        return await self._commit_variant(product.id, variant, stock_written=False, new=True)
 
     async def update_variant(
         self, product_id: int, variant_id: int, fields: Mapping[str, Any]
@@ -403,13 +411,13 @@ class ProductService:
         self.cache.clear()
 
     async def _commit_variant(
-        self, product_id: int, variant: ProductVariant, *, stock_written: bool
+        self, product_id: int, variant: ProductVariant, *, stock_written: bool, new: bool = False
     ) -> ProductVariant:
         try:
             await self.session.flush()
             await self._reprice(product_id)
             await changes.record(self.session, "product", product_id)
-            if stock_written:
+            if stock_written or new:
                 await changes.record(self.session, "stock", variant.id)
             await self.session.commit()
         except IntegrityError:

@@ -1,12 +1,12 @@
 """douyin: connected shops, sync cursors, mirrored orders and skus, push messages.
 
 The douyin module's revisions are a branch of their own, rooted beside the shop's and
-depending on the revision that made `products` and `orders`: `alembic upgrade heads` applies
+depending on the revision that made `product_variants`: `alembic upgrade heads` applies
 every branch, `alembic downgrade douyin@base` removes this module's tables and nothing else.
 
 Revision ID: douyin_0001
 Revises:
-Depends on: 0002
+Depends on: 0006
 Create Date: 2025-03-14 00:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 revision: str = "douyin_0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = ("douyin",)
-depends_on: str | Sequence[str] | None = "0002"
+depends_on: str | Sequence[str] | None = "0006"
 
 
 def upgrade() -> None:
@@ -90,13 +90,13 @@ def upgrade() -> None:
         sa.Column("product_id", sa.String(length=32), nullable=False),
         sa.Column("code", sa.String(length=64), nullable=True),
         sa.Column(
-            "local_product_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+            "local_variant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["local_product_id"],
-            ["products.id"],
-            name=op.f("fk_douyin_skus_local_product_id_products"),
+            ["local_variant_id"],
+            ["product_variants.id"],
+            name=op.f("fk_douyin_skus_local_variant_id_product_variants"),
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("sku_id", name=op.f("pk_douyin_skus")),

@@ -30,7 +30,7 @@ from app.douyin.models import DouyinOrderLink, DouyinSku
 from app.orders.service import LineDraft, OrderService
 from app.orders.state import OrderStatus
 from app.products.cache import ProductCache
-from app.products.models import LIVE, Product
+from app.products.models import ProductVariant
 from app.stock.backend import StockBackend
 
 logger = logging.getLogger(__name__)
@@ -45,9 +45,9 @@ STATUSES: Mapping[int, OrderStatus] = {
     103: OrderStatus.PENDING_PAYMENT,
     105: OrderStatus.PAID,
     2: OrderStatus.PAID,
-    101: OrderStatus.PAID,
-    3: OrderStatus.FULFILLED,
-    5: OrderStatus.FULFILLED,
+    101: OrderStatus.PARTIALLY_SHIPPED,
+    3: OrderStatus.SHIPPED,
+    5: OrderStatus.COMPLETED,
     4: OrderStatus.CANCELLED,
 }
 SOLD = frozenset({105, 2, 101, 3, 5})
@@ -146,8 +146,8 @@ class Mirror:
                     "douyin order %s matches no local product; not mirrored", order.order_id
                 )
         levels = await self._link(shop_id, order, local_id, drafts, unmatched)
-        for product_id, level in levels.items():
-            await self._stock.set_level(product_id, level)
+        for variant_id, level in levels.items():
+            await self._stock.set_level(variant_id, level)
         if levels and self._product_cache is not None:
             self._product_cache.clear()
         return True
@@ -158,35 +158,43 @@ class Mirror:
         drafts: list[LineDraft] = []
         unmatched = 0
         for line in lines:
-            product = await self._product(session, line)
-            if product is None:
+            variant = await self._variant(session, line)
+            if variant is None:
                 logger.warning(
-                    "douyin sku %s (code %s) maps to no local product", line.sku_id, line.code
+                    "douyin sku %s (code %s) maps to no local variant", line.sku_id, line.code
                 )
                 unmatched += 1
                 continue
             drafts.append(
                 LineDraft(
-                    product_id=product.id,
-                    sku=product.sku,
+                    product_id=variant.product_id,
+                    variant_id=variant.id,
+                    sku=variant.sku,
                     title=line.title,
+                    variant_title=variant.title,
                     quantity=line.quantity,
                     unit_price_cents=line.unit_price_cents,
                 )
             )
         return drafts, unmatched
 
-    async def _product(self, session: AsyncSession, line: DouyinLine) -> Product | None:
+    async def _variant(self, session: AsyncSession, line: DouyinLine) -> ProductVariant | None:
+        """The local variant a line sells: by merchant code (the variant's sku), else by the
+        Douyin sku a product sync matched."""
         if line.code:
-            product = await session.scalar(select(Product).where(Product.sku == line.code, LIVE))
-            if product is not None:
-                return product
+            variant = await session.scalar(
+                select(ProductVariant).where(
+                    ProductVariant.sku == line.code, ProductVariant.deleted_at.is_(None)
+                )
+            )
+            if variant is not None:
+                return variant
         if line.sku_id:
             local_id = await session.scalar(
-                select(DouyinSku.local_product_id).where(DouyinSku.sku_id == line.sku_id)
+                select(DouyinSku.local_variant_id).where(DouyinSku.sku_id == line.sku_id)
             )
             if local_id is not None:
-                return await session.get(Product, local_id)
+                return await session.get(ProductVariant, local_id)
         return None
 
     async def _link(
@@ -200,7 +208,9 @@ class Mirror:
         """Record the Douyin order and move its stock at most once; the new stock levels."""
         units: dict[str, int] = {}
         for draft in drafts:
-            units[str(draft.product_id)] = units.get(str(draft.product_id), 0) + draft.quantity
+            assert draft.variant_id is not None  # drafts are matched lines
+            key = str(draft.variant_id)
+            units[key] = units.get(key, 0) + draft.quantity
         for _ in range(2):
             async with self._sessionmaker() as session:
                 try:
@@ -240,8 +250,8 @@ class Mirror:
             if taken and await self._step(session, order.order_id, "taken", "returned", taken):
                 moved = taken
         levels = {}
-        for product, delta in sorted(moved.items()):
-            levels[int(product)] = await self._move_stock(session, int(product), delta)
+        for variant, delta in sorted(moved.items()):
+            levels[int(variant)] = await self._move_stock(session, int(variant), delta)
         await session.commit()
         return levels
 
@@ -262,27 +272,28 @@ class Mirror:
         assert isinstance(result, CursorResult)
         return result.rowcount == 1
 
-    async def _move_stock(self, session: AsyncSession, product_id: int, delta: int) -> int:
-        before = await session.scalar(select(Product.stock).where(Product.id == product_id))
+    async def _move_stock(self, session: AsyncSession, variant_id: int, delta: int) -> int:
+        count = ProductVariant.stock
+        before = await session.scalar(select(count).where(ProductVariant.id == variant_id))
         if before is not None and before + delta < 0:
             logger.warning(
-                "douyin sold %d of product %s with %d in stock; stock stops at 0",
+                "douyin sold %d of variant %s with %d in stock; stock stops at 0",
                 -delta,
-                product_id,
+                variant_id,
                 before,
             )
         await session.execute(
-            update(Product)
-            .where(Product.id == product_id)
-            .values(stock=case((Product.stock + delta >= 0, Product.stock + delta), else_=0))
+            update(ProductVariant)
+            .where(ProductVariant.id == variant_id)
+            .values(stock=case((count + delta >= 0, count + delta), else_=0))
             .execution_options(synchronize_session=False)
         )
-        await changes.record(session, "stock", product_id)
-        level = await session.scalar(select(Product.stock).where(Product.id == product_id))
+        await changes.record(session, "stock", variant_id)
+        level = await session.scalar(select(count).where(ProductVariant.id == variant_id))
         return int(level or 0)
 
     async def sku(self, shop_id: str, product_id: str, raw: Mapping[str, Any]) -> bool:
-        """Remember which local product a Douyin sku stands for (by its merchant code)."""
+        """Remember which local variant a Douyin sku stands for (by its merchant code)."""
         sku_id = str(raw.get("id") or raw.get("sku_id") or "")
         if not sku_id:
             return False
@@ -290,15 +301,19 @@ class Mirror:
         async with self._sessionmaker() as session:
             local = None
             if code:
-                local = await session.scalar(select(Product.id).where(Product.sku == code, LIVE))
+                local = await session.scalar(
+                    select(ProductVariant.id).where(
+                        ProductVariant.sku == code, ProductVariant.deleted_at.is_(None)
+                    )
+                )
             row = await session.get(DouyinSku, sku_id)
-            if row is not None and row.code == code and row.local_product_id == local:
+            if row is not None and row.code == code and row.local_variant_id == local:
                 return False
             if row is None:
                 row = DouyinSku(sku_id=sku_id, shop_id=shop_id, product_id=product_id)
                 session.add(row)
             row.code = code
-            row.local_product_id = local
+            row.local_variant_id = local
             row.product_id = product_id
             try:
                 await session.commit()

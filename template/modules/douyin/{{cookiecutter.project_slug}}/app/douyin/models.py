@@ -88,8 +88,9 @@ class DouyinSku(Base):
     shop_id: Mapped[str] = mapped_column(String(32))
     product_id: Mapped[str] = mapped_column(String(32))
     code: Mapped[str | None] = mapped_column(String(64))
-    local_product_id: Mapped[int | None] = mapped_column(
-        ForeignKey("products.id", ondelete="SET NULL")
+    # The local variant whose sku is `code`, as the last product sync found it.
+    local_variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="SET NULL")
     )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -22,6 +22,8 @@ from app.douyin.mirror import Mirror
 from app.douyin.sync import DouyinSync
 from app.douyin.tokens import TokenManager
 from app.main import create_app
+from app.products.models import DEFAULT_TITLE, Product, ProductVariant
+from app.products.service import option_key
 from app.stock.backend import DatabaseStockBackend
 from tests.douyin.fake_gateway import Clock, FakeDouyin, RealClock, serve
 
@@ -168,3 +170,25 @@ async def app(
     made.state.douyin_settings = douyin_settings
     async with made.router.lifespan_context(made):
         yield made
+
+
+async def add_product(session: AsyncSession, sku: str, stock: int, price_cents: int = 100) -> int:
+    """An active product without options (one variant, same sku); its variant's id."""
+    product = Product(
+        sku=sku, title=sku, price_cents=price_cents, currency="CNY", status="active"
+    )
+    session.add(product)
+    await session.flush()
+    variant = ProductVariant(
+        product_id=product.id,
+        sku=sku,
+        options={},
+        option_key=option_key({}),
+        title=DEFAULT_TITLE,
+        price_cents=price_cents,
+        currency="CNY",
+        stock=stock,
+    )
+    session.add(variant)
+    await session.flush()
+    return variant.id

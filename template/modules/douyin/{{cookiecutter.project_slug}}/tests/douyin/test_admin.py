@@ -11,8 +11,7 @@ from fastapi import FastAPI
 from app.core.config import Settings
 from app.douyin.config import DouyinSettings
 from app.main import create_app
-from app.products.models import Product
-from tests.douyin.conftest import SHOP_ID
+from tests.douyin.conftest import SHOP_ID, add_product
 from tests.douyin.fake_gateway import FakeDouyin
 
 SHOPS = "/api/v1/douyin/shops"
@@ -69,11 +68,7 @@ async def test_start_a_sync_and_read_its_status(
     app: FastAPI, client: httpx.AsyncClient, admin_headers: dict[str, str], fake: FakeDouyin
 ) -> None:
     async with app.state.sessionmaker() as session:
-        session.add(
-            Product(
-                sku="TEA", title="Tea", price_cents=100, currency="CNY", stock=5, status="active"
-            )
-        )
+        await add_product(session, "TEA", 5)
         await session.commit()
     await _connect(client, admin_headers, grant_type="authorization_self", shop_id=SHOP_ID)
     now = int(fake.clock().timestamp())

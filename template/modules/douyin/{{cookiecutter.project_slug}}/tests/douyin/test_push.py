@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from app.douyin.models import DouyinPushMessage
 from app.orders.models import Order
-from app.products.models import Product
-from tests.douyin.conftest import SHOP_ID
+from app.products.models import ProductVariant
+from tests.douyin.conftest import SHOP_ID, add_product
 from tests.douyin.fake_gateway import FakeDouyin
 
 PUSH = "/api/v1/webhooks/douyin"
@@ -22,16 +22,7 @@ ACK = {"code": 0, "data": None, "msg": "success"}
 @pytest.fixture
 async def connected(app: FastAPI, client: httpx.AsyncClient, admin_headers: dict[str, str]) -> None:
     async with app.state.sessionmaker() as session:
-        session.add(
-            Product(
-                sku="TEA",
-                title="Longjing",
-                price_cents=100,
-                currency="CNY",
-                stock=10,
-                status="active",
-            )
-        )
+        await add_product(session, "TEA", 10)
         await session.commit()
     body = {"grant_type": "authorization_self", "shop_id": SHOP_ID}
     response = await client.post("/api/v1/douyin/shops", json=body, headers=admin_headers)
@@ -84,7 +75,7 @@ async def test_a_repeated_push_is_acknowledged_and_ignored(
     assert await _count(app, DouyinPushMessage) == 1
     assert fake.count("order.orderDetail") == 1
     async with app.state.sessionmaker() as session:
-        stock = await session.scalar(select(Product.stock).where(Product.sku == "TEA"))
+        stock = await session.scalar(select(ProductVariant.stock).where(ProductVariant.sku == "TEA"))
     assert stock == 9
 
 
@@ -97,7 +88,7 @@ async def test_two_messages_about_one_order_change_it_once(
     assert await _count(app, DouyinPushMessage) == 2
     assert await _count(app, Order) == 1
     async with app.state.sessionmaker() as session:
-        stock = await session.scalar(select(Product.stock).where(Product.sku == "TEA"))
+        stock = await session.scalar(select(ProductVariant.stock).where(ProductVariant.sku == "TEA"))
     assert stock == 9
 
 

@@ -8,26 +8,24 @@ from sqlalchemy import func, select
 
 from app.douyin.models import DouyinOrderLink, DouyinSku, DouyinSyncCursor
 from app.orders.models import Order
-from app.products.models import Product
-from tests.douyin.conftest import SHOP_ID, Douyin
+from app.products.models import ProductVariant
+from tests.douyin.conftest import SHOP_ID, Douyin, add_product
 from tests.douyin.fake_gateway import FakeDouyin, Fault
 
 
 async def _products(douyin: Douyin, **stock: int) -> dict[str, int]:
-    """Local products by sku, with the given stock; their ids."""
+    """Local products by sku, with the given stock; their variants' ids."""
     async with douyin.sessionmaker() as session:
-        rows = [
-            Product(sku=sku, title=sku, price_cents=1000, currency="CNY", stock=n, status="active")
-            for sku, n in stock.items()
-        ]
-        session.add_all(rows)
+        ids = {sku: await add_product(session, sku, n, 1000) for sku, n in stock.items()}
         await session.commit()
-        return {row.sku: row.id for row in rows}
+        return ids
 
 
-async def _stock(douyin: Douyin, product_id: int) -> int:
+async def _stock(douyin: Douyin, variant_id: int) -> int:
     async with douyin.sessionmaker() as session:
-        value = await session.scalar(select(Product.stock).where(Product.id == product_id))
+        value = await session.scalar(
+            select(ProductVariant.stock).where(ProductVariant.id == variant_id)
+        )
     assert value is not None
     return value
 
@@ -216,7 +214,7 @@ async def test_products_sync_maps_skus_by_merchant_code(douyin: Douyin, fake: Fa
     assert await douyin.sync.run_shop(SHOP_ID, ["products"])
     async with douyin.sessionmaker() as session:
         skus = {
-            row.sku_id: row.local_product_id for row in await session.scalars(select(DouyinSku))
+            row.sku_id: row.local_variant_id for row in await session.scalars(select(DouyinSku))
         }
         count = await session.scalar(select(func.count()).select_from(DouyinSku))
     assert skus == {"1700001": ids["TEA"], "1700002": None} and count == 2

@@ -54,10 +54,10 @@ def upgrade() -> None:
     op.create_table(
         "erp_inbound_state",
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("product_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("variant_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.Column("last_modified_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("kind", "product_id", name=op.f("pk_erp_inbound_state")),
+        sa.PrimaryKeyConstraint("kind", "variant_id", name=op.f("pk_erp_inbound_state")),
     )
     op.create_table(
         "erp_inbound_receipts",

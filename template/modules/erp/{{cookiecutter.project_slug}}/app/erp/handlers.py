@@ -126,8 +126,8 @@ async def receive_erp_updates(
         raise RequestValidationError(errors)
     applied = await inbound.apply(session, updates)
     stock = request.app.state.stock
-    for product_id, level in applied.stock_levels.items():
-        await stock.set_level(product_id, level)
+    for variant_id, level in applied.stock_levels.items():
+        await stock.set_level(variant_id, level)
     if applied.products_changed:
         request.app.state.product_cache.clear()
     return ok(

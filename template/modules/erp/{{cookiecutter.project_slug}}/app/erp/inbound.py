@@ -1,10 +1,12 @@
 """Stock levels and prices the ERP pushes: applied when newer, once per `sync_id`.
 
 Newer means a later `last_modified_at`, or the same one with a higher `version`, than the
-last value applied to that product for that kind. The product's row is locked first
+last value applied to that variant for that kind. An update names a variant by its sku (a
+product without options has one, with the product's sku). The variant's row is locked first
 (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite writes one at a time), so two pushes for one
-product are compared in turn and the older can never win. The ERP is the master of these
-values: a pushed stock level replaces the shop's count as it stands. Applying one is not
+variant are compared in turn and the older can never win. The ERP is the master of these
+values: a pushed stock level replaces the shop's count as it stands, and a pushed price the
+variant's (the product's price follows: its cheapest live variant's). Applying one is not
 recorded in the outbox, which would only echo the ERP's own value back to it.
 """
 
@@ -13,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.db import utcnow
 from app.erp.models import ErpInboundReceipt, ErpInboundState
-from app.products.models import LIVE, Product
+from app.products.models import Product, ProductVariant
 
 Outcome = Literal["applied", "stale", "duplicate", "unknown_sku", "currency_mismatch"]
 
@@ -39,7 +41,7 @@ class Update:
 @dataclass(slots=True)
 class Applied:
     outcomes: list[tuple[str, Outcome]] = field(default_factory=list)
-    # Products whose stock changed, with the new level: Redis and caches follow after commit.
+    # Variants whose stock changed, with the new level: Redis and caches follow after commit.
     stock_levels: dict[int, int] = field(default_factory=dict)
     products_changed: bool = False
 
@@ -86,21 +88,23 @@ async def _apply_one(
 ) -> Outcome:
     if item.sync_id in seen or await session.get(ErpInboundReceipt, item.sync_id) is not None:
         return "duplicate"
-    product = await session.scalar(
-        select(Product).where(Product.sku == item.sku, LIVE).with_for_update()
+    variant = await session.scalar(
+        select(ProductVariant)
+        .where(ProductVariant.sku == item.sku, ProductVariant.deleted_at.is_(None))
+        .with_for_update()
     )
-    if product is None:
+    if variant is None:
         return "unknown_sku"
-    if item.kind == "price" and item.currency != product.currency:
+    if item.kind == "price" and item.currency != variant.currency:
         return "currency_mismatch"
-    state = await session.get(ErpInboundState, (item.kind, product.id), populate_existing=True)
+    state = await session.get(ErpInboundState, (item.kind, variant.id), populate_existing=True)
     if not _newer(item, state):
         return "stale"
     if state is None:
         session.add(
             ErpInboundState(
                 kind=item.kind,
-                product_id=product.id,
+                variant_id=variant.id,
                 version=item.version,
                 last_modified_at=_utc(item.last_modified_at),
             )
@@ -111,18 +115,32 @@ async def _apply_one(
     if item.kind == "stock":
         assert item.stock is not None
         await session.execute(
-            update(Product)
-            .where(Product.id == product.id)
+            update(ProductVariant)
+            .where(ProductVariant.id == variant.id)
             .values(stock=item.stock, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        result.stock_levels[product.id] = item.stock
+        result.stock_levels[variant.id] = item.stock
     else:
         assert item.price_cents is not None
         await session.execute(
-            update(Product)
-            .where(Product.id == product.id)
+            update(ProductVariant)
+            .where(ProductVariant.id == variant.id)
             .values(price_cents=item.price_cents, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        cheapest = (
+            select(func.min(ProductVariant.price_cents))
+            .where(
+                ProductVariant.product_id == variant.product_id,
+                ProductVariant.deleted_at.is_(None),
+            )
+            .scalar_subquery()
+        )
+        await session.execute(
+            update(Product)
+            .where(Product.id == variant.product_id)
+            .values(price_cents=cheapest, updated_at=now)
             .execution_options(synchronize_session=False)
         )
     result.products_changed = True

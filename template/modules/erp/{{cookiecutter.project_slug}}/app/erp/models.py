@@ -54,13 +54,13 @@ class ErpEntityVersion(Base):
 
 
 class ErpInboundState(Base):
-    """The newest value the ERP pushed for a product, per kind (`stock`, `price`)."""
+    """The newest value the ERP pushed for a variant, per kind (`stock`, `price`)."""
 
     __tablename__ = "erp_inbound_state"
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    # Product ids are 64-bit, as in the products table.
-    product_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Variant ids are 64-bit, as in the product_variants table.
+    variant_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger)
     last_modified_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

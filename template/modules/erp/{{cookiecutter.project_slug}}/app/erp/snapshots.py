@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.changes import Entity
 from app.orders.models import Order, OrderItem
-from app.products.models import Product
+from app.products.models import Product, ProductVariant
 
 Snapshot = dict[str, Any]
 Reader = Callable[[AsyncSession, int], Awaitable[Snapshot | None]]
@@ -46,8 +46,10 @@ async def order(session: AsyncSession, order_id: int) -> Snapshot | None:
     items = await session.execute(
         select(
             OrderItem.product_id,
+            OrderItem.variant_id,
             OrderItem.sku,
             OrderItem.title,
+            OrderItem.variant_title,
             OrderItem.quantity,
             OrderItem.unit_price_cents,
             OrderItem.line_total_cents,
@@ -90,6 +92,17 @@ async def product(session: AsyncSession, product_id: int) -> Snapshot | None:
     ).first()
     if row is None:
         return None
+    variants = await session.execute(
+        select(
+            ProductVariant.id,
+            ProductVariant.sku,
+            ProductVariant.title,
+            ProductVariant.options,
+            ProductVariant.price_cents,
+        )
+        .where(ProductVariant.product_id == product_id, ProductVariant.deleted_at.is_(None))
+        .order_by(ProductVariant.id)
+    )
     return {
         "id": row.id,
         "sku": row.sku,
@@ -100,18 +113,30 @@ async def product(session: AsyncSession, product_id: int) -> Snapshot | None:
         "category": row.category,
         "deleted": row.deleted_at is not None,
         "updated_at": _iso(row.updated_at),
+        "variants": [dict(variant._mapping) for variant in variants],
     }
 
 
-async def stock(session: AsyncSession, product_id: int) -> Snapshot | None:
+async def stock(session: AsyncSession, variant_id: int) -> Snapshot | None:
+    """A variant's count: stock is kept per variant."""
     row = (
         await session.execute(
-            select(Product.id, Product.sku, Product.stock).where(Product.id == product_id)
+            select(
+                ProductVariant.id,
+                ProductVariant.product_id,
+                ProductVariant.sku,
+                ProductVariant.stock,
+            ).where(ProductVariant.id == variant_id)
         )
     ).first()
     if row is None:
         return None
-    return {"product_id": row.id, "sku": row.sku, "stock": row.stock}
+    return {
+        "variant_id": row.id,
+        "product_id": row.product_id,
+        "sku": row.sku,
+        "stock": row.stock,
+    }
 
 
 READERS: Mapping[Entity, Reader] = {"order": order, "product": product, "stock": stock}

@@ -14,6 +14,7 @@ from app.erp.models import ErpOutbox
 from app.erp.snapshots import READERS
 from tests.erp.conftest import Worker
 from tests.erp.fake_erp import FakeErp
+from tests.variants import variant_of
 
 
 async def _row(app: FastAPI, sync_id: str) -> ErpOutbox:
@@ -32,16 +33,21 @@ async def test_deliveries_are_signed_and_carry_the_state(
     fake_erp: FakeErp,
 ) -> None:
     product = await make_product(sku="TEA-9", stock=7)
+    variant = await variant_of(app, product["id"])
     assert await worker.drain() == 1
     assert fake_erp.rejected == []
-    key = f"stock:{product['id']}"
-    assert fake_erp.state[key] == {"product_id": product["id"], "sku": "TEA-9", "stock": 7}
+    assert fake_erp.state[f"stock:{variant}"] == {
+        "variant_id": variant,
+        "product_id": product["id"],
+        "sku": "TEA-9",
+        "stock": 7,
+    }
     # Entities go out concurrently: only each entity's own versions are ordered.
     assert sorted(fake_erp.applied_ids) == [
         f"product:{product['id']}:1",
-        f"stock:{product['id']}:1",
+        f"stock:{variant}:1",
     ]
-    row = await _row(app, f"stock:{product['id']}:1")
+    row = await _row(app, f"stock:{variant}:1")
     assert row.status == "delivered" and row.attempts == 1 and row.delivered_at is not None
     metrics = (await client.get("/metrics")).text
     assert 'erp_deliveries_total{outcome="delivered"} 2.0' in metrics

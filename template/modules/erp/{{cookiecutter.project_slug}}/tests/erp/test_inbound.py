@@ -16,7 +16,7 @@ from app.core.config import Settings
 from app.erp.config import ErpSettings
 from app.erp.signing import signature
 from app.main import create_app
-from app.products.models import Product
+from app.products.models import Product, ProductVariant
 from tests.erp.fake_erp import FakeErp
 
 UPDATES = "/api/v1/erp/updates"
@@ -40,12 +40,25 @@ async def _push(client: httpx.AsyncClient, fake_erp: FakeErp, *items: dict[str, 
     return [item["outcome"] for item in response.json()["data"]["items"]]
 
 
-async def _product(app: FastAPI, sku: str = "TEA-1") -> Product:
+async def _product(app: FastAPI, sku: str = "TEA-1") -> ProductVariant:
+    """The variant with `sku`: a product without options sells as one, under its sku."""
     sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
     async with sessionmaker() as session:
-        product = await session.scalar(select(Product).where(Product.sku == sku))
-    assert product is not None
-    return product
+        variant = await session.scalar(
+            select(ProductVariant).where(
+                ProductVariant.sku == sku, ProductVariant.deleted_at.is_(None)
+            )
+        )
+    assert variant is not None
+    return variant
+
+
+async def _listed_price(app: FastAPI, sku: str = "TEA-1") -> int:
+    sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    async with sessionmaker() as session:
+        price = await session.scalar(select(Product.price_cents).where(Product.sku == sku))
+    assert price is not None
+    return int(price)
 
 
 async def test_newer_values_apply_and_older_ones_do_not(
@@ -112,6 +125,7 @@ async def test_prices_unknown_skus_and_other_currencies(
         "unknown_sku",
     ]
     assert (await _product(app)).price_cents == 19900
+    assert await _listed_price(app) == 19900  # the product shows its cheapest variant's
 
 
 @pytest.mark.parametrize("change", ["body", "signature", "old", "missing"])

@@ -15,6 +15,7 @@ from app.erp.config import ErpSettings
 from app.erp.models import ErpOutbox
 from app.main import create_app
 from tests.erp.conftest import Worker
+from tests.variants import variant_of
 
 
 async def _rows(app: FastAPI) -> list[ErpOutbox]:
@@ -26,10 +27,17 @@ async def test_a_new_product_records_the_product_and_its_stock(
     app: FastAPI, make_product: Callable[..., Any]
 ) -> None:
     product = await make_product(sku="TEA-1", stock=5)
+    variant = await variant_of(app, product["id"])
     rows = await _rows(app)
-    assert [r.sync_id for r in rows] == [f"product:{product['id']}:1", f"stock:{product['id']}:1"]
+    assert [r.sync_id for r in rows] == [f"product:{product['id']}:1", f"stock:{variant}:1"]
     assert rows[0].payload["sku"] == "TEA-1" and rows[0].payload["price_cents"] == 16800
-    assert rows[1].payload == {"product_id": product["id"], "sku": "TEA-1", "stock": 5}
+    assert [v["id"] for v in rows[0].payload["variants"]] == [variant]
+    assert rows[1].payload == {
+        "variant_id": variant,
+        "product_id": product["id"],
+        "sku": "TEA-1",
+        "stock": 5,
+    }
     assert all(r.status == "pending" and r.attempts == 0 for r in rows)
 
 
@@ -40,6 +48,7 @@ async def test_an_order_records_itself_and_the_stock_it_took(
     make_product: Callable[..., Any],
 ) -> None:
     product = await make_product(stock=5)
+    variant = await variant_of(app, product["id"])
     response = await client.post(
         "/api/v1/orders",
         json={"items": [{"product_id": product["id"], "quantity": 2}]},
@@ -51,15 +60,15 @@ async def test_an_order_records_itself_and_the_stock_it_took(
     order = rows[f"order:{order_id}:1"]
     assert order.payload["status"] == "pending_payment" and order.payload["total_cents"] == 33600
     assert order.payload["items"][0]["quantity"] == 2
-    assert rows[f"stock:{product['id']}:2"].payload["stock"] == 3
-    assert rows[f"stock:{product['id']}:1"].status == "superseded"
+    assert rows[f"stock:{variant}:2"].payload["stock"] == 3
+    assert rows[f"stock:{variant}:1"].status == "superseded"
     cancelled = await client.post(
         f"/api/v1/orders/{order_id}/cancellation", headers=customer_headers
     )
     assert cancelled.status_code == 200
     rows = {r.sync_id: r for r in await _rows(app)}
     assert rows[f"order:{order_id}:2"].payload["status"] == "cancelled"
-    assert rows[f"stock:{product['id']}:3"].payload["stock"] == 5
+    assert rows[f"stock:{variant}:3"].payload["stock"] == 5
 
 
 async def test_a_refused_order_records_nothing(
@@ -85,7 +94,7 @@ async def test_a_change_that_changes_nothing_writes_no_version(
     product = await make_product()
     before = len(await _rows(app))
     async with app.state.sessionmaker() as session:
-        await changes.record(session, "stock", product["id"])
+        await changes.record(session, "stock", await variant_of(app, product["id"]))
         await changes.record(session, "product", product["id"])
         await session.commit()
     assert len(await _rows(app)) == before
