@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -35,7 +36,16 @@ def _subsequence(small: list[str], big: list[str]) -> bool:
     return all(line in found for line in small)
 
 
-@pytest.mark.parametrize("selected", [("douyin",), ("erp",), ("douyin", "erp")])
+@pytest.mark.parametrize(
+    "selected",
+    [
+        ("douyin",),
+        ("erp",),
+        ("douyin", "erp"),
+        ("commission",),
+        ("douyin", "erp", "commission"),
+    ],
+)
 def test_merging_then_removing_gives_the_contract_back(selected: tuple[str, ...]) -> None:
     merged = compose(CANONICAL, *selected)
     assert merged != CANONICAL
@@ -50,7 +60,7 @@ def test_merging_then_removing_gives_the_contract_back(selected: tuple[str, ...]
 
 def test_the_merged_canonical_contract_lints_clean(tmp_path: Path) -> None:
     path = tmp_path / "shop.openapi.yaml"
-    path.write_text(compose(CANONICAL, "douyin", "erp"), encoding="utf-8")
+    path.write_text(compose(CANONICAL, *modules.names()), encoding="utf-8")
     report = lint.lint_contract(load_contract(path))
     assert [f"{f.line}: {f.rule} {f.message}" for f in report.findings] == []
 
@@ -127,8 +137,40 @@ def test_a_module_needing_what_the_contract_lacks_is_refused() -> None:
 
 def test_every_added_node_carries_the_marker() -> None:
     before = yaml.safe_load(CANONICAL)
-    after = yaml.safe_load(compose(CANONICAL, "douyin", "erp"))
+    after = yaml.safe_load(compose(CANONICAL, *modules.names()))
     for kind, entries in after["components"].items():
         for name, node in entries.items():
             if name not in before["components"].get(kind, {}):
-                assert node[MARKER] in ("douyin", "erp"), name
+                assert node[MARKER] in modules.names(), name
+
+
+def _create_order_body(document: dict[str, Any]) -> dict[str, Any]:
+    operation = document["paths"]["/api/v1/orders"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    if "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    found: dict[str, Any] = schema
+    return found
+
+
+def test_commission_adds_channel_code_to_the_order_body_and_takes_it_back() -> None:
+    merged = compose(CANONICAL, "commission")
+    body = _create_order_body(yaml.safe_load(merged))
+    added = body["properties"]["channel_code"]
+    assert added[MARKER] == "commission" and added["type"] == "string"
+    assert "channel_code" not in body.get("required", [])
+    assert "channel_code" not in _create_order_body(yaml.safe_load(CANONICAL))["properties"]
+    # Textual: the canonical body's own properties keep their lines, in place.
+    assert _subsequence(CANONICAL.splitlines(), merged.splitlines())
+    assert compose(merged) == CANONICAL
+    assert compose(merged, "commission") == merged
+
+
+def test_commission_needs_an_order_body_with_properties() -> None:
+    document = yaml.safe_load(CANONICAL)
+    operation = document["paths"]["/api/v1/orders"]["post"]
+    operation["requestBody"]["content"]["application/json"]["schema"] = {"type": "object"}
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    with pytest.raises(UserError) as raised:
+        compose(text, "commission")
+    assert "module `commission` adds to the request body of `createOrder`" in str(raised.value)

@@ -29,7 +29,10 @@ def test_modules_are_set_checked_and_ordered() -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ("douyin,shopee", "modules: `shopee` is not a module; known: douyin, erp"),
+        (
+            "douyin,shopee",
+            "modules: `shopee` is not a module; known: douyin, erp, commission",
+        ),
         ("erp,erp", "modules: `erp,erp` names a module twice"),
     ],
 )

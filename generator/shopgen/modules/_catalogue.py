@@ -29,6 +29,11 @@ class ModuleSpec:
     summary: str
     # Settings whose value `shopgen new` generates into the project's `.env`, per project.
     secrets: tuple[str, ...] = ()
+    # Requirements the module's code adds to the project's `dependencies`, to its `test`
+    # extra, and optional extras of its own (`(name, requirements)`).
+    dependencies: tuple[str, ...] = ()
+    test_dependencies: tuple[str, ...] = ()
+    extras: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 CATALOGUE: tuple[ModuleSpec, ...] = (
@@ -41,6 +46,11 @@ CATALOGUE: tuple[ModuleSpec, ...] = (
         "erp",
         "Keep an ERP in step: ordered, signed outbox of changes; stock and prices back.",
         secrets=("ERP_SECRET",),
+    ),
+    ModuleSpec(
+        "commission",
+        "Pay distributors a share of each sale: channel tree, rules, balanced ledger, payouts.",
+        test_dependencies=("hypothesis>=6.100",),
     ),
 )
 

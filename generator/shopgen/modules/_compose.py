@@ -6,7 +6,9 @@ block (`tags`, `paths`, a path item, `components/<kind>`), and a removed module'
 (those marked `x-shopgen-module: NAME`) are cut out line by line; comments and formatting
 elsewhere stay as they were. Enum values a module adds to a canonical schema
 (`x-shopgen-enum-values`, e.g. `OrderSource: [douyin]`) are added to or dropped from that
-schema's `enum`.
+schema's `enum`; properties it adds to a canonical operation's request body
+(`x-shopgen-request-properties`, e.g. `createOrder: {channel_code: ...}`, each marked) are
+added to that body's schema, or to the component it refers to, and dropped again.
 
 Every textual merge is checked: the result is parsed and compared with the same merge done
 on the parsed document. Where the two could differ (flow-style YAML where an entry goes),
@@ -31,6 +33,7 @@ __all__ = ["MARKER", "Fragment", "compose_contract", "load_fragment", "module_op
 
 MARKER = "x-shopgen-module"
 ENUM_VALUES = "x-shopgen-enum-values"
+REQUEST_PROPERTIES = "x-shopgen-request-properties"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 # libyaml's loader where PyYAML has it: the same results, faster.
@@ -117,6 +120,10 @@ def _remove_data(
             enum = _enum_of(doc, schema)
             if enum is not None:
                 enum[:] = [value for value in enum if value not in values]
+        for op_id in _request_properties(fragment):
+            properties = _body_properties(doc, op_id) or {}
+            for name in [n for n, node in properties.items() if _marked(node, removed)]:
+                del properties[name]
 
 
 def _add_data(doc: dict[str, Any], fragment: Fragment) -> None:
@@ -144,6 +151,51 @@ def _add_data(doc: dict[str, Any], fragment: Fragment) -> None:
         enum = _enum_of(doc, schema)
         if enum is not None:
             enum.extend(value for value in values if value not in enum)
+    for op_id, added in _request_properties(fragment).items():
+        properties = _body_properties(doc, op_id)
+        if properties is None:
+            continue  # compose_contract refuses this before merging
+        for name, node in added.items():
+            properties.setdefault(name, copy.deepcopy(node))
+
+
+def _request_properties(fragment: Fragment) -> Mapping[str, Mapping[str, Any]]:
+    found = fragment.data.get(REQUEST_PROPERTIES) or {}
+    return found if isinstance(found, Mapping) else {}
+
+
+def _pointer(doc: Mapping[str, Any], ref: Any) -> Any:
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return None
+    node: Any = doc
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def _body_properties(doc: Mapping[str, Any], op_id: str) -> dict[str, Any] | None:
+    """The `properties` of the JSON request body of operation `op_id`, through `$ref`s."""
+    paths = doc.get("paths")
+    for item in paths.values() if isinstance(paths, Mapping) else ():
+        for method in METHODS:
+            op = item.get(method) if isinstance(item, Mapping) else None
+            if not isinstance(op, Mapping) or op.get("operationId") != op_id:
+                continue
+            body = op.get("requestBody")
+            body = (
+                _pointer(doc, body.get("$ref"))
+                if isinstance(body, Mapping) and "$ref" in body
+                else body
+            )
+            content = body.get("content") if isinstance(body, Mapping) else None
+            media = content.get("application/json") if isinstance(content, Mapping) else None
+            schema = media.get("schema") if isinstance(media, Mapping) else None
+            if isinstance(schema, Mapping) and "$ref" in schema:
+                schema = _pointer(doc, schema["$ref"])
+            properties = schema.get("properties") if isinstance(schema, Mapping) else None
+            return properties if isinstance(properties, dict) else None
+    return None
 
 
 def _enum_values(fragment: Fragment) -> Mapping[str, list[Any]]:
@@ -350,6 +402,13 @@ class _TextMerge:
         for fragment in fragments:
             for schema, values in _enum_values(fragment).items():
                 self._edit_enum(schema, drop=values)
+            for op_id in _request_properties(fragment):
+                properties = self._body_properties(op_id)
+                for _, first, last, node in (
+                    _entry_ranges(properties, lines) if properties is not None else ()
+                ):
+                    if _marker_of(node) in removed:
+                        self.edits.delete(first, last)
 
     # addition
 
@@ -361,6 +420,7 @@ class _TextMerge:
         self._add_components(source, source_lines)
         for schema, values in _enum_values(fragment).items():
             self._edit_enum(schema, add=values)
+        self._add_request_properties(source, source_lines)
 
     def _cut(self, lines: list[str], first: int, last: int, delta: int) -> list[str]:
         return _shift(lines[first : last + 1], delta)
@@ -476,6 +536,52 @@ class _TextMerge:
                 raise _Unsupported("`components` is empty")
             self._append_root(["components:\n", *created])
 
+    def _add_request_properties(self, source: yaml.MappingNode, source_lines: list[str]) -> None:
+        wanted = _block_mapping(_get(source, REQUEST_PROPERTIES))
+        for op_id, _, _, added in _entry_ranges(wanted, source_lines) if wanted else ():
+            added_map = _block_mapping(added)
+            if added_map is None or not added_map.value:
+                continue
+            there = self._body_properties(op_id)
+            if there is None or not there.value:
+                raise _Unsupported(f"the request body of `{op_id}` has no block `properties`")
+            have = {key for key, *_ in _entry_ranges(there, self.lines)}
+            delta = _key_column(there) - _key_column(added_map)
+            new = [
+                line
+                for name, first, last, _ in _entry_ranges(added_map, source_lines)
+                if name not in have
+                for line in self._cut(source_lines, first, last, delta)
+            ]
+            if new:
+                self.edits.insert_after(_last_line(there, self.lines), new)
+
+    def _resolve(self, node: yaml.Node | None) -> yaml.Node | None:
+        """`node`, or what its local `$ref` points at."""
+        ref = _get(node, "$ref")
+        if not isinstance(ref, yaml.ScalarNode):
+            return node
+        if not ref.value.startswith("#/"):
+            return None
+        found: yaml.Node | None = self.root
+        for part in ref.value[2:].split("/"):
+            found = _get(found, part.replace("~1", "/").replace("~0", "~"))
+        return found
+
+    def _body_properties(self, op_id: str) -> yaml.MappingNode | None:
+        paths = _get(self.root, "paths")
+        for _, item in paths.value if isinstance(paths, yaml.MappingNode) else ():
+            for method in METHODS:
+                op = _get(item, method)
+                if _scalar(_get(op, "operationId")) != op_id:
+                    continue
+                body = self._resolve(_get(op, "requestBody"))
+                schema = self._resolve(
+                    _get(_get(_get(body, "content"), "application/json"), "schema")
+                )
+                return _block_mapping(_get(schema, "properties"))
+        return None
+
     # enums
 
     def _edit_enum(self, schema: str, *, add: Sequence[Any] = (), drop: Sequence[Any] = ()) -> None:
@@ -571,6 +677,14 @@ def compose_contract(
     expected = copy.deepcopy(parsed)
     _remove_data(expected, removed, [fragments[name] for name in sorted(removed)])
     for name in selected:
+        for op_id in _request_properties(fragments[name]):
+            if _body_properties(expected, op_id) is None:
+                raise UserError(
+                    f"module `{name}` adds to the request body of `{op_id}`, which the contract "
+                    "does not have as an object with `properties`; add it (the canonical "
+                    "contract has it) or leave the module out",
+                    path=source,
+                )
         _add_data(expected, fragments[name])
     for name in selected:
         for ref in _refs(fragments[name].data):

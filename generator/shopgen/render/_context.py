@@ -10,6 +10,7 @@ from typing import Any
 
 from shopgen import __version__
 from shopgen.contract import Contract
+from shopgen.modules import spec
 
 from ._answers import Answers
 from ._fields import ContractFields, collect_fields
@@ -76,6 +77,21 @@ class ProjectContext:
         for name in self.modules:
             lines[f"app.{name}.module"] = f"from app.{name}.module import MODULE as {name}"
         return tuple(lines[module] for module in sorted(lines))
+
+    @property
+    def module_dependencies(self) -> tuple[str, ...]:
+        """Requirements the modules add to pyproject.toml's `dependencies`."""
+        return tuple(req for name in self.modules for req in spec(name).dependencies)
+
+    @property
+    def module_test_dependencies(self) -> tuple[str, ...]:
+        """Requirements the modules add to the `test` extra."""
+        return tuple(req for name in self.modules for req in spec(name).test_dependencies)
+
+    @property
+    def module_extras(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Extras of the modules' own (`pdf = ["weasyprint>=62"]`)."""
+        return tuple(extra for name in self.modules for extra in spec(name).extras)
 
     @property
     def module_tuple(self) -> str:

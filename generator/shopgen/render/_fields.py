@@ -4,7 +4,9 @@ The template's models know their canonical fields (`RESOURCES[...].contract.know
 other property of a table's request bodies or response data is the contract's own: it gets a
 column in a generated mixin the model inherits (`app/<domain>/contract_fields.py`), a column
 in the migration that creates the table, and the services write it from request bodies, so
-responses read it back from the row like any canonical field.
+responses read it back from the row like any canonical field. A property a module adds
+(marked `x-shopgen-module`, e.g. the commission module's `channel_code` on new orders) is
+the module's to store, in its own tables: it gets no column here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shopgen.contract import Contract, Operation
+from shopgen.modules import MARKER as MODULE_MARKER
 
 from ._columns import Column, build_column, isort_key, nullable_member
 from ._payloads import request_example, sample
@@ -179,6 +182,11 @@ def _data_schema(contract: Contract, operation: Operation) -> Any:
     return None
 
 
+def _module_owned(schema: Any) -> bool:
+    """A property a module adds (`x-shopgen-module`): the module stores it, in its own tables."""
+    return isinstance(schema, Mapping) and isinstance(schema.get(MODULE_MARKER), str)
+
+
 def _table_fields(
     contract: Contract,
     operations: Mapping[str, Operation],
@@ -201,7 +209,11 @@ def _table_fields(
                 requests[op_id] = found
     order: list[str] = []
     for properties, _ in [*responses, *requests.values()]:
-        order += [n for n in properties if n not in order and n not in view.known]
+        order += [
+            n
+            for n in properties
+            if n not in order and n not in view.known and not _module_owned(properties[n])
+        ]
     request_maps = list(requests.values())
     columns = tuple(
         build_column(contract, resource.model, n, responses, request_maps) for n in order

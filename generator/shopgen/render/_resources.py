@@ -393,6 +393,12 @@ RESOURCES: tuple[TableResource, ...] = (
     TableResource("erp_entity_versions", "ErpEntityVersion", "erp"),
     TableResource("erp_inbound_state", "ErpInboundState", "erp"),
     TableResource("erp_inbound_receipts", "ErpInboundReceipt", "erp"),
+    TableResource("commission_config", "CommissionConfig", "commission"),
+    TableResource("commission_channels", "CommissionChannel", "commission"),
+    TableResource("commission_rules", "CommissionRule", "commission"),
+    TableResource("commission_attributions", "CommissionAttribution", "commission"),
+    TableResource("commission_journals", "CommissionJournal", "commission"),
+    TableResource("commission_entries", "CommissionEntry", "commission"),
 )
 
 

@@ -25,7 +25,7 @@ from app.core.db import create_engine, create_sessionmaker
 from app.core.errors import CatchUnhandled, install_error_handlers
 from app.core.headers import EnvelopeCORSMiddleware, SecurityHeaders
 from app.core.metrics import install_metrics
-from app.core.modules import change_listeners
+from app.core.modules import change_listeners, order_placed_listeners
 from app.core.ratelimit import RateLimits, route_dependencies
 from app.core.redis import create_redis
 from app.core.security import Passwords, TokenCodec
@@ -145,7 +145,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.database_url, transaction_pooling=settings.database_transaction_pooling
     )
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine, change_listeners(MODULES, app))
+    app.state.sessionmaker = create_sessionmaker(
+        engine, change_listeners(MODULES, app), order_placed_listeners(MODULES, app)
+    )
     app.state.redis = create_redis(settings)
     app.state.rate_limits = RateLimits(settings, app.state.redis)
     app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(settings.wechat_timeout))

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from app.core.changes import ChangeListener, session_info
+from app.core.changes import ChangeListener, OrderPlacedListener, session_info
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -86,10 +86,13 @@ def create_engine(database_url: str, *, transaction_pooling: bool = False) -> As
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, listeners: Iterable[ChangeListener] = ()
+    engine: AsyncEngine,
+    listeners: Iterable[ChangeListener] = (),
+    placed: Iterable[OrderPlacedListener] = (),
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions that tell `listeners` about the changes core services record."""
-    return async_sessionmaker(engine, expire_on_commit=False, info=session_info(listeners))
+    """Sessions that tell `listeners` about the changes core services record, and `placed`
+    about the orders placed (see `app.core.changes`)."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=session_info(listeners, placed))
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -480,6 +480,7 @@ class OrderService:
                     for i, (_, variant, product) in enumerate(priced)
                 ],
             )
+            await changes.order_placed(self.session, order.id, fields)
             await changes.record(self.session, "order", order.id)
             data = ops.CreateOrderData.model_validate(order, from_attributes=True)
             answer = Answer(201, ok(data).model_dump(mode="json"))
