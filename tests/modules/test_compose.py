@@ -43,7 +43,8 @@ def _subsequence(small: list[str], big: list[str]) -> bool:
         ("erp",),
         ("douyin", "erp"),
         ("commission",),
-        ("douyin", "erp", "commission"),
+        ("monitoring",),
+        ("douyin", "erp", "commission", "monitoring"),
     ],
 )
 def test_merging_then_removing_gives_the_contract_back(selected: tuple[str, ...]) -> None:

@@ -31,7 +31,7 @@ def test_modules_are_set_checked_and_ordered() -> None:
     [
         (
             "douyin,shopee",
-            "modules: `shopee` is not a module; known: douyin, erp, commission",
+            "modules: `shopee` is not a module; known: douyin, erp, commission, monitoring",
         ),
         ("erp,erp", "modules: `erp,erp` names a module twice"),
     ],

@@ -52,6 +52,12 @@ CATALOGUE: tuple[ModuleSpec, ...] = (
         "Pay distributors a share of each sale: channel tree, rules, balanced ledger, payouts.",
         test_dependencies=("hypothesis>=6.100",),
     ),
+    ModuleSpec(
+        "monitoring",
+        "Watch the service: alert rules, a Grafana dashboard, business metrics, monthly report.",
+        dependencies=("jinja2>=3.1", "matplotlib>=3.8"),
+        extras=(("pdf", ("weasyprint>=62",)),),
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in CATALOGUE}

@@ -93,6 +93,11 @@ class ProjectContext:
         """Extras of the modules' own (`pdf = ["weasyprint>=62"]`)."""
         return tuple(extra for name in self.modules for extra in spec(name).extras)
 
+    def path_of(self, operation_id: str) -> str | None:
+        """The path of operation `operation_id`, as the app's routes (and the `route` label of
+        its request metrics) name it; None if the contract has no such operation."""
+        return next((op.path for op in self.operations if op.operation_id == operation_id), None)
+
     @property
     def module_tuple(self) -> str:
         """The MODULES tuple's items, as Python prints a tuple."""
