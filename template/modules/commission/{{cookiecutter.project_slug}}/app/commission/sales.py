@@ -2,8 +2,9 @@
 no longer complete, and what the customer kept of each line. Everything it knows of the
 order tables is here.
 
-An order is complete once it is `fulfilled`; its `updated_at` then says when, since a
-fulfilled order changes no more. A refunded order kept nothing.
+An order is complete once it has a `completed_at` (received, or shipped long enough ago; a
+partly refunded order completes too). What the customer kept of a line is its units not
+refunded (`refunded_quantity`); a refunded order kept nothing.
 """
 
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ class Sale:
 def due(cutoff: datetime) -> ColumnElement[bool]:
     """Orders to settle or void now: complete since before `cutoff`, or closed."""
     return or_(
-        (Order.status == OrderStatus.FULFILLED) & (Order.updated_at <= cutoff),
+        Order.completed_at <= cutoff,
         Order.status.in_(CLOSED),
     )
 
@@ -54,12 +55,19 @@ async def read_sale(session: AsyncSession, order_id: int) -> Sale | None:
     if order is None:
         return None
     refunded = order.status == OrderStatus.REFUNDED
-    lines: Sequence[int] = [0 if refunded else item.line_total_cents for item in order.items]
+    lines: Sequence[int] = [
+        0 if refunded else _kept(item.line_total_cents, item.unit_price_cents, item.refunded_quantity)
+        for item in order.items
+    ]
     return Sale(
         order_id=order.id,
         status=order.status,
         currency=order.currency,
         placed_at=order.created_at,
-        completed_at=order.updated_at if order.status == OrderStatus.FULFILLED else None,
+        completed_at=order.completed_at,
         lines=tuple(lines),
     )
+
+
+def _kept(line_total: int, unit_price: int, refunded_units: int) -> int:
+    return max(line_total - unit_price * refunded_units, 0)

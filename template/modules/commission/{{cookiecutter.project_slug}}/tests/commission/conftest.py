@@ -20,7 +20,7 @@ from app.core.config import Settings
 from app.main import create_app
 from app.orders.models import Order
 from app.orders.service import OrderService
-from app.orders.state import OrderStatus
+from app.orders.state import OrderStatus, ShippingStatus
 from tests import payloads
 
 Headers = dict[str, str]
@@ -116,10 +116,23 @@ class Shop:
         assert outcome == "paid"
 
     async def complete(self, order_id: int) -> None:
-        """Paid, then complete: its return window starts now."""
+        """Paid, shipped and received: its return window starts now."""
         await self.pay(order_id)
+        now = datetime.now(UTC)
         async with self.app.state.sessionmaker() as session:
-            await self._orders(session).change_status(order_id, OrderStatus.FULFILLED)
+            await session.execute(
+                update(Order)
+                .where(Order.id == order_id)
+                .values(
+                    status=OrderStatus.COMPLETED,
+                    shipping_status=ShippingStatus.SHIPPED,
+                    shipped_at=now,
+                    completed_at=now,
+                    updated_at=now,
+                )
+            )
+            await changes.record(session, "order", order_id)
+            await session.commit()
 
     async def refund_in_full(self, order_id: int) -> None:
         """The customer gets everything back, after the order completed (a return)."""

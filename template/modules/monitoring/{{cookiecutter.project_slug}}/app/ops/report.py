@@ -23,13 +23,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from app.addresses import models as address_models  # noqa: F401 - registers the tables
 from app.auth import models as auth_models  # noqa: F401 - registers the tables
 from app.core.config import DatabaseSettings
 from app.core.db import create_engine, create_sessionmaker
+from app.fulfilment import models as fulfilment_models  # noqa: F401 - registers the tables
 from app.monitoring.config import MonitoringSettings, get_monitoring_settings
 from app.ops import charts, sales
 from app.ops.money import format_amount
 from app.ops.prometheus import Prometheus, PrometheusError
+from app.refunds import models as refund_models  # noqa: F401 - registers the tables
 
 INCIDENT_STEP = timedelta(minutes=5)
 SLOWEST_ROUTES = 15

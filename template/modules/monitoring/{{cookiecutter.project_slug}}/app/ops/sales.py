@@ -2,7 +2,7 @@
 monitoring module knows of the order and payment tables is here.
 
 Revenue is what customers paid: an order's total when it was paid (`paid_at`), by currency.
-A refund gives an order's total back when the order became `refunded` (its `updated_at`).
+Refunds are the refunds that succeeded, whole or partial, when they did (`succeeded_at`).
 Amounts are integer minor units throughout.
 """
 
@@ -18,6 +18,7 @@ from app.core.db import Base
 from app.orders.models import Order, OrderItem
 from app.orders.state import OrderStatus
 from app.payments.models import Payment
+from app.refunds.models import Refund
 
 # The Shopify deliveries table, in projects made with Shopify sync.
 DELIVERIES = "shopify_deliveries"
@@ -37,8 +38,7 @@ def _between(
     return found
 
 
-def _refunded_orders() -> ColumnElement[bool]:
-    return Order.status == OrderStatus.REFUNDED
+SUCCEEDED = "succeeded"
 
 
 async def order_counts(session: AsyncSession) -> dict[str, int]:
@@ -68,17 +68,17 @@ async def refunds(
 ) -> dict[str, int]:
     """What was given back in [start, end), by currency."""
     rows = await session.execute(
-        select(Order.currency, func.sum(Order.total_cents))
-        .where(_refunded_orders(), *_between(Order.updated_at, start, end))
-        .group_by(Order.currency)
+        select(Refund.currency, func.sum(Refund.amount_cents))
+        .where(Refund.status == SUCCEEDED, *_between(Refund.succeeded_at, start, end))
+        .group_by(Refund.currency)
     )
     return {str(currency): int(total or 0) for currency, total in rows}
 
 
 async def refund_count(session: AsyncSession, start: datetime, end: datetime) -> int:
     found = await session.scalar(
-        select(func.count(Order.id)).where(
-            _refunded_orders(), *_between(Order.updated_at, start, end)
+        select(func.count(Refund.id)).where(
+            Refund.status == SUCCEEDED, *_between(Refund.succeeded_at, start, end)
         )
     )
     return int(found or 0)
@@ -154,11 +154,13 @@ async def daily(session: AsyncSession, start: datetime, end: datetime, zone: tzi
         bucket = day_of(paid_at).paid
         bucket[currency] = bucket.get(currency, 0) + int(total)
     given_back = await session.stream(
-        select(Order.updated_at, Order.currency, Order.total_cents).where(
-            _refunded_orders(), *_between(Order.updated_at, start, end)
+        select(Refund.succeeded_at, Refund.currency, Refund.amount_cents).where(
+            Refund.status == SUCCEEDED, *_between(Refund.succeeded_at, start, end)
         )
     )
     async for refunded_at, currency, total in given_back:
+        if refunded_at is None:
+            continue  # the query asks for succeeded refunds only
         bucket = day_of(refunded_at).refunded
         bucket[currency] = bucket.get(currency, 0) + int(total)
     return [days[key] for key in sorted(days)]

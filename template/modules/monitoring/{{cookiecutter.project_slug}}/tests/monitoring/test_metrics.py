@@ -16,6 +16,7 @@ from app.monitoring.metrics import MAX_CURRENCIES
 from app.monitoring.sampler import Sampler
 from app.orders.models import Order
 from app.payments.models import Payment
+from app.refunds.models import Refund
 
 Headers = dict[str, str]
 # (metric name, sorted labels) -> value, as /metrics shows them.
@@ -57,7 +58,7 @@ async def shop(app: FastAPI) -> None:
         ]
         session.add_all(orders)
         await session.flush()
-        session.add_all(
+        payments = [
             Payment(
                 order_id=orders[index].id,
                 channel=channel,
@@ -72,6 +73,21 @@ async def shop(app: FastAPI) -> None:
                 (3, "wechat", "failed"),
                 (2, "alipay", "succeeded"),  # a channel the metrics do not know
             ]
+        ]
+        session.add_all(payments)
+        await session.flush()
+        session.add(
+            Refund(
+                order_id=orders[2].id,
+                payment_id=payments[3].id,
+                channel="alipay",
+                out_refund_no="R-refunded",
+                status="succeeded",
+                amount_cents=700,
+                currency="CNY",
+                reason="returned",
+                succeeded_at=now,
+            )
         )
 
 
