@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.commission.engine import Rule
 from app.commission.models import CommissionChannel, CommissionConfig, CommissionRule
+from app.core.redis import RedisClient
 
 logger = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class ConfigCache:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        redis: Redis | None,
+        redis: RedisClient | None,
         *,
         ttl: float,
         clock: Callable[[], float] = time.monotonic,

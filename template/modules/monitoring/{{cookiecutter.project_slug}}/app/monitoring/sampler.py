@@ -10,13 +10,12 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import utcnow
-from app.core.redis import ping
+from app.core.redis import RedisClient, ping
 from app.monitoring.config import MonitoringSettings
 from app.monitoring.metrics import Figures, MonitoringMetrics
 from app.ops import sales
@@ -32,7 +31,7 @@ class Sampler:
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
-        redis: Redis | None,
+        redis: RedisClient | None,
         metrics: MonitoringMetrics,
         settings: MonitoringSettings,
         *,
