@@ -24,6 +24,9 @@ _CLUSTER_SCHEMES = {"redis-cluster": "redis", "rediss-cluster": "rediss"}
 # Connections per process to a single Redis.
 MAX_CONNECTIONS = 64
 POOL_WAIT_SECONDS = 2.0
+# Connections per process to each node of a Cluster. Its client cannot wait for a free one: past
+# this it fails the command, so the bound is set above what one process takes in at once.
+CLUSTER_MAX_CONNECTIONS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,9 @@ def create_redis(settings: Settings) -> RedisClient | None:
         "decode_responses": False,
     }
     if target.cluster:
-        return RedisCluster.from_url(target.url, **options)
+        return RedisCluster.from_url(
+            target.url, max_connections=CLUSTER_MAX_CONNECTIONS, **options
+        )
     # A rush beyond MAX_CONNECTIONS commands at once waits for a free connection (up to
     # POOL_WAIT_SECONDS) instead of failing: redis-py's default pool refuses the 101st at
     # once, which a flash sale reaches in its first millisecond.
