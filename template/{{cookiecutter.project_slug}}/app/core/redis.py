@@ -60,9 +60,7 @@ def create_redis(settings: Settings) -> RedisClient | None:
         "decode_responses": False,
     }
     if target.cluster:
-        return RedisCluster.from_url(
-            target.url, max_connections=CLUSTER_MAX_CONNECTIONS, **options
-        )
+        return RedisCluster.from_url(target.url, max_connections=CLUSTER_MAX_CONNECTIONS, **options)
     # A rush beyond MAX_CONNECTIONS commands at once waits for a free connection (up to
     # POOL_WAIT_SECONDS) instead of failing: redis-py's default pool refuses the 101st at
     # once, which a flash sale reaches in its first millisecond.
