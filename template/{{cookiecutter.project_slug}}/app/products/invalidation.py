@@ -17,7 +17,7 @@ import secrets
 
 from redis.exceptions import RedisError
 
-from app.core.redis import RedisClient
+from app.core.redis import RedisClient, stop_if_cancelled
 from app.products.cache import ProductCache
 
 CHANNEL = b"products:cache"
@@ -26,14 +26,6 @@ RETRY_SECONDS = 1.0
 POLL_SECONDS = 1.0
 
 logger = logging.getLogger(__name__)
-
-
-def _stop_if_cancelled() -> None:
-    """Raise the cancellation that redis-py turned into an error or a normal return: a
-    command interrupted mid-flight may end either way, and the loop must still stop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 class CacheInvalidation:
@@ -53,13 +45,13 @@ class CacheInvalidation:
 
     async def _publish_forever(self) -> None:
         while True:
-            _stop_if_cancelled()
+            stop_if_cancelled()
             await self._pending.wait()
             self._pending.clear()
             try:
                 await self.redis.publish(CHANNEL, self.sender)
             except (RedisError, OSError) as error:
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 logger.warning("product cache clear not sent to other instances: %s", error)
                 await asyncio.sleep(RETRY_SECONDS)
                 self._pending.set()
@@ -69,7 +61,7 @@ class CacheInvalidation:
             try:
                 await self._listen()
             except (RedisError, OSError) as error:
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 logger.warning("product cache invalidation unsubscribed: %s", error)
             self.subscribed.clear()
             await asyncio.sleep(RETRY_SECONDS)
@@ -82,7 +74,7 @@ class CacheInvalidation:
             self.cache.drop()
             self.subscribed.set()
             while True:
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 message = await pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=POLL_SECONDS
                 )

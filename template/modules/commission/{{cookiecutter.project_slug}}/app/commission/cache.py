@@ -30,17 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.commission.engine import Rule
 from app.commission.models import CommissionChannel, CommissionConfig, CommissionRule
-from app.core.redis import RedisClient
+from app.core.redis import RedisClient, stop_if_cancelled
 
 logger = logging.getLogger(__name__)
 
-
-def _stop_if_cancelled() -> None:
-    """Raise the cancellation that redis-py turned into a timeout or an error: a wait for a
-    message interrupted as its own timeout ends may return normally, and the loop must stop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 PUBSUB_CHANNEL = "commission:config"
 SNAPSHOT_KEY = "commission:config:{version}"
@@ -314,13 +307,13 @@ class ConfigCache:
                     ready.set()
                 delay = 0.5
                 while True:
-                    _stop_if_cancelled()
+                    stop_if_cancelled()
                     # A bounded wait, so the connection's health check runs between messages.
                     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
                     if message is not None and message.get("type") == "message":
                         self._on_message(message.get("data"))
             except (RedisError, OSError) as error:
-                _stop_if_cancelled()
+                stop_if_cancelled()
                 logger.warning("commission config subscription lost (%s); retrying", error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
