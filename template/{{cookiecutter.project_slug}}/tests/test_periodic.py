@@ -58,3 +58,22 @@ async def test_without_redis_every_process_runs_every_period() -> None:
     periods, _ = await _run_three(None)
     # Each period's round ran in each of the three loops (the last may be cut short).
     assert max(periods.count(period) for period in set(periods)) == 3
+
+
+async def test_a_loop_stops_even_when_its_work_swallows_the_cancellation() -> None:
+    """A library may turn a cancellation into a normal return; shutdown must not wait on
+    the loop forever because of it."""
+    working = asyncio.Event()
+
+    async def work() -> None:
+        working.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            return
+
+    loop = asyncio.create_task(run_periodically("job", INTERVAL, work, redis=None))
+    await asyncio.wait_for(working.wait(), DEADLINE)
+    loop.cancel()
+    done, _ = await asyncio.wait([loop], timeout=DEADLINE)
+    assert loop in done and loop.cancelled()

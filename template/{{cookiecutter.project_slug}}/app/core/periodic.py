@@ -21,6 +21,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from app.core.redis import RedisClient
+from app.core.tasks import stop_if_cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ async def run_periodically(
     """Run `work` once per `interval` seconds across every process, until cancelled. The
     first round waits for the first boundary: a process that just started has nothing due."""
     while True:
+        stop_if_cancelled()
         await asyncio.sleep(until_next_period(interval, time.time()))
         now = time.time()
         try:

@@ -7,7 +7,6 @@ others from it. Every script and pipeline here is written for a Cluster: the key
 script touches share a hash tag (`stock:{42}`, `resv:{42}:...`), so they live in one slot.
 """
 
-import asyncio
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -80,11 +79,3 @@ async def ping(client: RedisClient | None) -> RedisStatus:
         return "down"
     return "ok"
 
-
-def stop_if_cancelled() -> None:
-    """Raise the cancellation that redis-py turned into an error or a normal return: a
-    command interrupted mid-flight (a wait for a message ending at its own timeout, say) may
-    end either way, and a loop around it must still stop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError

@@ -17,7 +17,8 @@ import secrets
 
 from redis.exceptions import RedisError
 
-from app.core.redis import RedisClient, stop_if_cancelled
+from app.core.redis import RedisClient
+from app.core.tasks import stop_if_cancelled
 from app.products.cache import ProductCache
 
 CHANNEL = b"products:cache"

@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.commission.engine import Rule
 from app.commission.models import CommissionChannel, CommissionConfig, CommissionRule
-from app.core.redis import RedisClient, stop_if_cancelled
+from app.core.redis import RedisClient
+from app.core.tasks import stop_if_cancelled
 
 logger = logging.getLogger(__name__)
 

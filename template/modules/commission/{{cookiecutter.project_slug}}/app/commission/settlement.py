@@ -35,6 +35,7 @@ from app.commission.engine import Rule, Share, adjustment, pick_rule, settlement
 from app.commission.models import CommissionAttribution
 from app.core.db import utcnow
 from app.core.locks import try_lock
+from app.core.tasks import stop_if_cancelled
 from app.orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -209,6 +210,7 @@ class Settler:
                             await self.run_round()
             except Exception:
                 logger.exception("commission settlement round failed; retrying next round")
+            stop_if_cancelled()
             await asyncio.sleep(interval)
 
 

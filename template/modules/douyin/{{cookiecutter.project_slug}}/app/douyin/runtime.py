@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.locks import try_lock
+from app.core.tasks import stop_if_cancelled
 from app.douyin import push
 from app.douyin.client import DouyinClient
 from app.douyin.config import DouyinSettings
@@ -52,6 +53,7 @@ class DouyinRuntime:
                             await self.run_round()
             except Exception:
                 logger.exception("douyin sync round failed")
+            stop_if_cancelled()
             await asyncio.sleep(interval)
 
     async def close(self) -> None:

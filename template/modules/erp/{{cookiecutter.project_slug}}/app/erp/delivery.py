@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from app.core.db import utcnow
+from app.core.tasks import stop_if_cancelled
 from app.erp import signing
 from app.erp.config import ErpSettings
 from app.erp.metrics import STATUSES, ErpMetrics
@@ -112,6 +113,7 @@ class Deliverer:
             except Exception:
                 logger.exception("erp delivery round failed")
                 delivered = 0
+            stop_if_cancelled()
             if delivered < self._settings.batch:
                 await asyncio.sleep(interval)
 

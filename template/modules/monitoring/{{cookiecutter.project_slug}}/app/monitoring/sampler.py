@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import utcnow
 from app.core.redis import RedisClient, ping
+from app.core.tasks import stop_if_cancelled
 from app.monitoring.config import MonitoringSettings
 from app.monitoring.metrics import Figures, MonitoringMetrics
 from app.ops import sales
@@ -101,6 +102,7 @@ class Sampler:
                 await self.sample()
             except Exception:
                 logger.exception("monitoring sample failed; trying again next interval")
+            stop_if_cancelled()
             await asyncio.sleep(interval)
 
 

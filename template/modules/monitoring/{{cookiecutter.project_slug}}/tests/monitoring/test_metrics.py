@@ -1,6 +1,7 @@
 """The figures the alerts and the dashboard read: sampled from the database into /metrics,
 labels bounded, the last good figures kept while the database is away."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -180,3 +181,28 @@ async def test_admins_read_the_summary(
     counts = {item["status"]: item["count"] for item in data["order_counts"]}
     assert counts["paid"] == 2 and counts["refunded"] == 1 and "on_hold" not in counts
     assert data["revenue_this_month"] == [{"currency": "CNY", "amount_cents": 4200 - 700}]
+
+
+async def test_sampling_stops_at_shutdown_even_when_a_sample_swallows_it(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database call may turn the cancellation into a normal return; the loop still ends
+    instead of sleeping towards its next sample, and the app's shutdown does not hang."""
+    runtime = app.state.monitoring
+    settings = MonitoringSettings(_env_file=None, sample_interval=60)  # type: ignore[call-arg]
+    sampler = Sampler(app.state.sessionmaker, None, runtime.metrics, settings)
+    sampling = asyncio.Event()
+
+    async def swallowing() -> None:
+        sampling.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            return
+
+    monkeypatch.setattr(sampler, "sample", swallowing)
+    job = asyncio.create_task(sampler.run_forever())
+    await asyncio.wait_for(sampling.wait(), 10)
+    job.cancel()
+    done, _ = await asyncio.wait([job], timeout=10)
+    assert job in done and job.cancelled()
