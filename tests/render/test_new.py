@@ -31,10 +31,11 @@ def _new(output: Path, contract: Path | None = None, **kwargs: Any) -> Path:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh HOME, to show cookiecutter writes nothing there."""
+    """A fresh HOME, to show cookiecutter writes nothing there (shopgen keeps only its cache)."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     return home
 
 
@@ -46,7 +47,9 @@ def test_new_writes_the_project_and_its_record(tmp_path: Path, home: Path) -> No
     project = _new(tmp_path / "out", overrides={"project_name": "Tea House"})
     assert project == tmp_path / "out" / "tea-house"
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["tea-house"]
-    assert not any(home.iterdir()), "cookiecutter wrote into HOME"
+    written = {p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file()}
+    cache = f".cache/shopgen/templates-{shopgen.__version__}/"
+    assert written and all(name.startswith(cache) for name in written), written
 
     record = yaml.safe_load((project / ".shopgen.yaml").read_text())
     contract_bytes = bundled_contract().read_bytes()
@@ -271,3 +274,24 @@ def test_compiled_caches_in_the_template_stay_out_of_the_project(
     assert len(copied) > 10
     for made, source in copied.items():
         assert made.read_bytes() == source.read_bytes()
+
+
+def test_compiled_templates_are_reused_and_a_missing_cache_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second run reads the templates Jinja compiled in the first from the user's cache;
+    a cache that cannot be written (a read-only home) only means compiling every time."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    first = _new(tmp_path / "first")
+    entries = {p: p.stat().st_mtime_ns for p in cache.rglob("*.cache")}
+    assert len(entries) > 50
+    second = _new(tmp_path / "second")
+    assert {p: p.stat().st_mtime_ns for p in cache.rglob("*.cache")} == entries
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache directory would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    third = _new(tmp_path / "third")
+    for made in (second, third):
+        for name in ("app/main.py", "README.md", "pyproject.toml", ".github/workflows/ci.yml"):
+            assert (made / name).read_bytes() == (first / name).read_bytes(), name

@@ -33,7 +33,7 @@ from ._payloads import payload_blocks
 from ._schemas import black_format, generate_models
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import BytecodeCache, Environment
 
 __all__ = ["bake", "render_template"]
 
@@ -106,6 +106,10 @@ def _generate(
         f"*/{_CACHES}",
     ]
     variables["_copy_without_render"] = [*copied, *_verbatim(template)]
+    variables["_jinja2_env_vars"] = {
+        **variables.get("_jinja2_env_vars", {}),
+        "bytecode_cache": _bytecode_cache(),
+    }
     project = Path(
         generate_files(
             repo_dir=str(template),
@@ -130,6 +134,26 @@ def _generate(
     for cache in sorted(project.rglob(_CACHES), reverse=True):
         shutil.rmtree(cache, ignore_errors=True)
     return project
+
+
+def _bytecode_cache() -> BytecodeCache | None:
+    """The template's compiled files, kept between runs in the user's cache directory.
+
+    Jinja keys each entry by the template's path and checks it against a hash of the source,
+    so an upgraded or edited template is compiled afresh. Without a writable cache directory
+    every run compiles, as it would without the cache.
+    """
+    from jinja2 import FileSystemBytecodeCache
+
+    from shopgen import __version__
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    directory = Path(base) / "shopgen" / f"templates-{__version__}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(directory))
 
 
 def _verbatim(template: Path) -> list[str]:
@@ -180,13 +204,11 @@ def _write_python_made(
 def _write_client(project: Path, context: ProjectContext) -> None:
     """The mini-program client of the contract, regenerated with it like the binding layer."""
     from shopgen.client import render_client
-    from shopgen.contract import Contract
 
-    contract = Contract.from_document(dict(context.document), CONTRACT_COPY)
     header = "// " + HEADER.removeprefix("# ")
     directory = project / CLIENT_DIR
     directory.mkdir(parents=True, exist_ok=True)
-    for name, text in render_client(contract, CLIENT_TARGET, header=header).items():
+    for name, text in render_client(context.contract, CLIENT_TARGET, header=header).items():
         (directory / name).write_text(text, encoding="utf-8")
 
 
@@ -195,6 +217,7 @@ def _partials(template: Path) -> Environment:
 
     env = Environment(
         loader=FileSystemLoader(str(template / "partials")),
+        bytecode_cache=_bytecode_cache(),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -78,4 +78,3 @@ async def ping(client: RedisClient | None) -> RedisStatus:
     except (RedisError, OSError):
         return "down"
     return "ok"
-
