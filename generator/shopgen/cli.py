@@ -119,7 +119,7 @@ def lint(
     target = contract or bundled_contract()
     with _user_errors():
         with progress(f"linting {target.name}"):
-            report = linter.run(target, ruleset=ruleset)
+            report = linter.run(target, ruleset=ruleset, parallel=True)
         _emit(report, FORMATS[output_format.value], output)
     raise typer.Exit(report.exit_code(fail_severity.value))
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-from shopgen.lint import run
+import pytest
+import yaml
+
+from shopgen.contract import Contract
+from shopgen.lint import Report, _engine, lint_contract, run
+from shopgen.resources import bundled_contract
 
 CONTRACT = """\
 openapi: 3.1.0
@@ -76,3 +83,44 @@ def test_ruleset_severity_and_off(tmp_path: Path) -> None:
     assert not [f for f in report.findings if f.rule == "property-snake-case"]
     assert list(report.findings) == sorted(report.findings)
     assert report.exit_code("error") == 1
+
+
+def _findings(report: Report) -> list[tuple[int, int, str, str]]:
+    return [(f.line, f.column, f.rule, f.message) for f in report.findings]
+
+
+def _money_slip() -> Contract:
+    """The canonical contract with findings for both heavy rules: an example its schema
+    refuses (`examples-valid`) and a price in decimal units (`money-integer-minor-units`)."""
+    document = yaml.safe_load(bundled_contract().read_text(encoding="utf-8"))
+    product = document["components"]["schemas"]["Product"]
+    product["properties"]["price_cents"]["example"] = "twelve"
+    product["properties"]["list_price"] = {"type": "number", "format": "float"}
+    return Contract.from_document(document)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_a_parallel_run_finds_what_a_serial_one_does() -> None:
+    contract = _money_slip()
+    serial = lint_contract(contract)
+    rules = {f.rule for f in serial.findings}
+    assert {"examples-valid", "money-integer-minor-units"} <= rules, rules
+    parallel = lint_contract(contract, parallel=True, split_above=0)
+    assert _findings(parallel) == _findings(serial)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux only")
+def test_a_failed_fork_runs_its_rules_here(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A child that dies without answering costs time, never findings."""
+    contract = _money_slip()
+    serial = lint_contract(contract)
+    marker = tmp_path / "forked"
+
+    def die(*args: object) -> None:
+        marker.write_text(str(os.getpid()))
+        os._exit(3)
+
+    monkeypatch.setattr(_engine, "_check_into", die)
+    parallel = lint_contract(contract, parallel=True, split_above=0)
+    assert marker.read_text() != str(os.getpid())  # the rules were sent to another process
+    assert _findings(parallel) == _findings(serial)
