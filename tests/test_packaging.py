@@ -85,7 +85,8 @@ def test_the_accelerators_are_default_dependencies_where_wheels_exist(wheel: Pat
 def test_an_installed_wheel_makes_projects_without_compiled_caches(
     wheel: Path, tmp_path: Path
 ) -> None:
-    """pip compiles the installed template's modules; none of it may reach a project."""
+    """pip compiles every `.py` file a wheel installs: the template's modules are packed as
+    `.py-tpl`, so nothing of the template is compiled, and a project gets them as `.py`."""
     target = tmp_path / "site"
     subprocess.run(
         [
@@ -104,7 +105,9 @@ def test_an_installed_wheel_makes_projects_without_compiled_caches(
         timeout=300,
     )
     template = target / "shopgen" / "_data" / "template"
-    assert list(template.rglob("__pycache__")), "pip compiled the template, as it does for users"
+    packed = [p.relative_to(template).as_posix() for p in template.rglob("*.py-tpl")]
+    assert len(packed) > 100 and not list(template.rglob("*.py"))
+    assert not list(template.rglob("__pycache__"))
     env = {**os.environ, "PYTHONPATH": str(target)}
     version = subprocess.run(
         [sys.executable, "-m", "shopgen", "--version"],
@@ -136,5 +139,8 @@ def test_an_installed_wheel_makes_projects_without_compiled_caches(
     )
     project = tmp_path / "out" / "shop-api"
     assert (project / ".shopgen.yaml").is_file()
-    assert not list(project.rglob("__pycache__"))
+    assert not list(project.rglob("__pycache__")) and not list(project.rglob("*-tpl"))
+    for name in ("app/main.py", "app/core/tasks.py", "alembic/env.py", "tests/conftest.py"):
+        assert f"{{{{cookiecutter.project_slug}}}}/{name}-tpl" in packed, name
+        assert (project / name).is_file(), name
     assert "Next steps:" in result.stdout and "cd out/shop-api" in result.stdout

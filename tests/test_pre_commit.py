@@ -23,6 +23,7 @@ PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 SHIPPED = [
     ".pre-commit-hooks.yaml",
     "pyproject.toml",
+    "hatch_build.py",
     "README.md",
     "LICENSE",
     "CHANGELOG.md",

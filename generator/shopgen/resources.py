@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["bundled_contract", "bundled_ruleset", "specs_dir", "template_dir"]
+__all__ = ["bundled_contract", "bundled_ruleset", "specs_dir", "template_dir", "unpacked_name"]
 
 _PACKAGE = Path(__file__).resolve().parent
+
+_PACKED_PYTHON = ".py-tpl"
+
+
+def unpacked_name(name: str) -> str:
+    """The name a template file renders to: the installed template packs its Python files
+    as `main.py-tpl` (see hatch_build.py), since pip byte-compiles every `.py` file of a
+    wheel and the compiled files would be copied into every project."""
+    return name.removesuffix("-tpl") if name.endswith(_PACKED_PYTHON) else name
 
 
 def _data_dir(name: str) -> Path:

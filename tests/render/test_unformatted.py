@@ -23,8 +23,9 @@ RUFF = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
         (SPECS / "examples" / "catalogue.openapi.yaml", {}),
         (SPECS / "examples" / "coupons.openapi.yaml", {}),
         (SPECS / "examples" / "b2b.openapi.yaml", {}),
+        (None, {"modules": "douyin,erp,commission,monitoring"}),
     ],
-    ids=["canonical", "canonical-shopify", "catalogue", "coupons", "b2b"],
+    ids=["canonical", "canonical-shopify", "catalogue", "coupons", "b2b", "every-module"],
 )
 def test_output_is_ruff_clean_without_formatting(
     tmp_path: Path, contract: Path | None, answers: dict[str, str]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from shopgen.modules import module_dir, spec
+from shopgen.resources import unpacked_name
 from shopgen.schemas import modeline
 
 from ._columns import frozenset_literal, tuple_literal
@@ -133,7 +134,17 @@ def _generate(
         )
     for cache in sorted(project.rglob(_CACHES), reverse=True):
         shutil.rmtree(cache, ignore_errors=True)
+    _unpack(project)
     return project
+
+
+def _unpack(project: Path) -> None:
+    """Give the installed template's Python files their names back (`app/main.py-tpl`)."""
+    for folder, _, files in os.walk(project):
+        for name in files:
+            unpacked = unpacked_name(name)
+            if unpacked != name:
+                (Path(folder) / name).replace(Path(folder) / unpacked)
 
 
 def _bytecode_cache() -> BytecodeCache | None:
@@ -147,11 +158,12 @@ def _bytecode_cache() -> BytecodeCache | None:
 
     from shopgen import __version__
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    directory = Path(base) / "shopgen" / f"templates-{__version__}"
+    base = os.environ.get("XDG_CACHE_HOME")
     try:
+        cache = Path(base) if base else Path.home() / ".cache"
+        directory = cache / "shopgen" / f"templates-{__version__}"
         directory.mkdir(parents=True, exist_ok=True)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: no home directory to be found
         return None
     return FileSystemBytecodeCache(str(directory))
 

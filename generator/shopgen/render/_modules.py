@@ -10,6 +10,7 @@ from pathlib import Path
 
 from shopgen import modules
 from shopgen.contract import Contract, load_contract
+from shopgen.resources import unpacked_name
 
 __all__ = ["ComposedContract", "compose", "module_files"]
 
@@ -47,7 +48,7 @@ def module_files(template: Path, name: str) -> tuple[str, ...]:
     root = next(modules.module_dir(template, name).glob("{{*}}"))
     return tuple(
         sorted(
-            path.relative_to(root).as_posix()
+            unpacked_name(path.relative_to(root).as_posix())
             for path in root.rglob("*")
             if path.is_file() and "__pycache__" not in path.parts
         )

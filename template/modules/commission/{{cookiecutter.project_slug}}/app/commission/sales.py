@@ -56,7 +56,9 @@ async def read_sale(session: AsyncSession, order_id: int) -> Sale | None:
         return None
     refunded = order.status == OrderStatus.REFUNDED
     lines: Sequence[int] = [
-        0 if refunded else _kept(item.line_total_cents, item.unit_price_cents, item.refunded_quantity)
+        0
+        if refunded
+        else _kept(item.line_total_cents, item.unit_price_cents, item.refunded_quantity)
         for item in order.items
     ]
     return Sale(

@@ -174,9 +174,7 @@ async def app(
 
 async def add_product(session: AsyncSession, sku: str, stock: int, price_cents: int = 100) -> int:
     """An active product without options (one variant, same sku); its variant's id."""
-    product = Product(
-        sku=sku, title=sku, price_cents=price_cents, currency="CNY", status="active"
-    )
+    product = Product(sku=sku, title=sku, price_cents=price_cents, currency="CNY", status="active")
     session.add(product)
     await session.flush()
     variant = ProductVariant(

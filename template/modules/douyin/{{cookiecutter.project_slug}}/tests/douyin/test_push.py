@@ -75,7 +75,9 @@ async def test_a_repeated_push_is_acknowledged_and_ignored(
     assert await _count(app, DouyinPushMessage) == 1
     assert fake.count("order.orderDetail") == 1
     async with app.state.sessionmaker() as session:
-        stock = await session.scalar(select(ProductVariant.stock).where(ProductVariant.sku == "TEA"))
+        stock = await session.scalar(
+            select(ProductVariant.stock).where(ProductVariant.sku == "TEA")
+        )
     assert stock == 9
 
 
@@ -88,7 +90,9 @@ async def test_two_messages_about_one_order_change_it_once(
     assert await _count(app, DouyinPushMessage) == 2
     assert await _count(app, Order) == 1
     async with app.state.sessionmaker() as session:
-        stock = await session.scalar(select(ProductVariant.stock).where(ProductVariant.sku == "TEA"))
+        stock = await session.scalar(
+            select(ProductVariant.stock).where(ProductVariant.sku == "TEA")
+        )
     assert stock == 9
 
 
