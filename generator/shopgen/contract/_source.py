@@ -51,15 +51,19 @@ class Source:
         """The 1-based (line, column) of the node at `pointer`, or of its nearest ancestor."""
         return self.locate_many([pointer])[pointer]
 
-    def locate_many(self, pointers: Iterable[str]) -> dict[str, Position]:
-        """Positions of many pointers at once: one pass over the text, however many."""
+    def locate_many(
+        self, pointers: Iterable[str], *, parallel: bool = False
+    ) -> dict[str, Position]:
+        """Positions of many pointers at once: one pass over the text, however many.
+
+        `parallel` lets a large YAML text be read in two processes (see `shopgen._fork`)."""
         wanted = {p for p in pointers if p not in self._positions}
         if wanted:
             paths = {p: tuple(split_pointer(p)) for p in wanted}
             # Ask for every ancestor too, so a pointer into a $ref target or past the end of the
             # document falls back to the deepest node that exists.
             every = {path[:i] for path in paths.values() for i in range(len(path) + 1)}
-            marks = self._find(every)
+            marks = self._find(every, parallel=parallel)
             for pointer, path in paths.items():
                 for depth in range(len(path), -1, -1):
                     if path[:depth] in marks:
@@ -69,17 +73,16 @@ class Source:
                     self._positions[pointer] = (1, 1)
         return {p: self._positions[p] for p in pointers}
 
-    def _find(self, paths: set[tuple[str, ...]]) -> dict[tuple[str, ...], Position]:
+    def _find(
+        self, paths: set[tuple[str, ...]], *, parallel: bool
+    ) -> dict[tuple[str, ...], Position]:
         if self.format == "json":
             from ._json_positions import json_positions
 
             return json_positions(self.text, paths)
-        from ._yaml import compose_marks
+        from ._yaml import yaml_positions
 
-        return {
-            path: (mark.line + 1, mark.column + 1)
-            for path, mark in compose_marks(self.text, paths).items()
-        }
+        return yaml_positions(self.text, paths, self.document, parallel=parallel)
 
 
 def read_source(path: Path, *, max_bytes: int = MAX_BYTES, root: bool = True) -> Source:

@@ -8,6 +8,7 @@ are booleans and dates stay strings, as every JSON-based tool will read them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import yaml
@@ -18,6 +19,7 @@ __all__ = [
     "RecursiveAlias",
     "compose_marks",
     "expanded_size",
+    "yaml_positions",
 ]
 
 try:  # the C implementation is ten times faster; the pure one is the same grammar
@@ -191,3 +193,87 @@ try:
     _EventLoader: type[yaml.BaseLoader] = yaml.CBaseLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _EventLoader = yaml.BaseLoader
+
+
+Position = tuple[int, int]
+
+_SPLIT_ABOVE = 1024 * 1024
+"""YAML texts with more characters than this are read in two processes, where allowed."""
+
+
+def yaml_positions(
+    text: str, wanted: set[tuple[str, ...]], document: object, *, parallel: bool = False
+) -> dict[tuple[str, ...], Position]:
+    """The 1-based (line, column) of each wanted path that exists (see `compose_marks`).
+
+    With `parallel`, a large block-style document is cut at its top-level keys and the
+    biggest part is read in a forked process while the rest is read here: GitHub's REST
+    description keeps its `components` and its `paths` apart, each a third of the time of
+    the whole. Anything unusual (a key not at the start of its line, an alias to another
+    part, a part that does not read back as its one key) falls back to one pass.
+    """
+    from shopgen._fork import Forked, can_fork
+
+    parts = None
+    if parallel and len(text) > _SPLIT_ABOVE and isinstance(document, Mapping) and can_fork():
+        parts = _top_level_parts(text, list(document))
+    if parts is None:
+        return _positions(compose_marks(text, wanted))
+    biggest = max(parts, key=lambda part: part[2] - part[1])
+    mine = [part for part in parts if part is not biggest]
+    forked = Forked.start(lambda: _read_parts(text, [biggest], wanted))
+    here = _read_parts(text, mine, wanted)
+    there = forked.result()
+    if here is None or there is None:
+        return _positions(compose_marks(text, wanted))
+    found = {**here, **there}
+    if () in wanted:
+        found[()] = (1, 1)
+    return found
+
+
+def _positions(marks: dict[tuple[str, ...], yaml.Mark]) -> dict[tuple[str, ...], Position]:
+    return {path: (mark.line + 1, mark.column + 1) for path, mark in marks.items()}
+
+
+def _top_level_parts(text: str, keys: list[object]) -> list[tuple[str, int, int]] | None:
+    """`(key, start, end)` of each top-level entry, when the text writes each as `key:` at the
+    start of a line, in the document's order, beginning at the first character."""
+    starts: list[tuple[str, int]] = []
+    for key in keys:
+        if not isinstance(key, str) or not key or key[0] in "\"'{[&*!|>%@`#-? ":
+            return None
+        if not starts:
+            at = 0 if text.startswith(key + ":") else -1
+        else:
+            found = text.find("\n" + key + ":", starts[-1][1])
+            at = found + 1 if found >= 0 else -1
+        if at < 0 or text[at + len(key) + 1 : at + len(key) + 2] not in (" ", "\n", "\r", ""):
+            return None
+        starts.append((key, at))
+    if len(starts) < 2:
+        return None
+    ends = [start for _, start in starts[1:]] + [len(text)]
+    return [(key, start, end) for (key, start), end in zip(starts, ends, strict=True)]
+
+
+def _read_parts(
+    text: str, parts: list[tuple[str, int, int]], wanted: set[tuple[str, ...]]
+) -> dict[tuple[str, ...], Position] | None:
+    """Positions in each part read as a document of its own, or None if one does not read
+    as beginning with its key (the cut was not where the document's entries begin)."""
+    found: dict[tuple[str, ...], Position] = {}
+    for key, start, end in parts:
+        line = text.count("\n", 0, start)
+        inside = {path for path in wanted if path[:1] == (key,)} | {(key,)}
+        try:
+            marks = compose_marks(text[start:end], inside)
+        except yaml.YAMLError:
+            return None
+        head = marks.get((key,))
+        if head is None or (head.line, head.column) != (0, 0):
+            return None
+        for path, mark in marks.items():
+            if path in wanted:
+                found[path] = (mark.line + line + 1, mark.column + 1)
+    return found

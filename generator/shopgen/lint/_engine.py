@@ -8,13 +8,11 @@ without copying it, while the other rules run here; only their problems come bac
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from shopgen._fork import Forked, can_fork
 from shopgen.contract import Contract, load_contract, split_pointer
 
 from ._report import Finding, Report
@@ -22,9 +20,6 @@ from ._rule import Problem, Severity
 from ._ruleset import Ruleset, load_ruleset
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
-
     from ._rule import Rule
 
 __all__ = ["lint_contract", "run"]
@@ -64,13 +59,15 @@ def lint_contract(
     ruleset = ruleset if ruleset is not None else load_ruleset()
     enabled = ruleset.enabled()
     heavy = [(rule, severity) for rule, severity in enabled if rule.id in _HEAVY_RULES]
-    split = parallel and bool(heavy) and len(contract.text) > split_above
-    forked = _Forked.start(contract, heavy) if split else None
+    split = parallel and bool(heavy) and len(contract.text) > split_above and can_fork()
+    forked = Forked.start(lambda: _check(contract, heavy)) if split else None
     here = [pair for pair in enabled if pair not in heavy] if forked is not None else enabled
     raw = _check(contract, here)
     if forked is not None:
-        raw.extend(forked.result())
-    findings = _locate(contract, raw)
+        # A failed child: its rules run here, where any error surfaces as it would have.
+        from_child = forked.result()
+        raw.extend(from_child if from_child is not None else _check(contract, heavy))
+    findings = _locate(contract, raw, parallel=parallel)
     return Report(
         contract=contract.path, findings=tuple(sorted(findings)), rules_run=len(ruleset.severities)
     )
@@ -87,58 +84,6 @@ def _check(contract: Contract, rules: list[tuple[Rule, Severity]]) -> Raw:
     return raw
 
 
-class _Forked:
-    """Rules running in a forked process; `result()` waits for their problems."""
-
-    def __init__(
-        self,
-        contract: Contract,
-        rules: list[tuple[Rule, Severity]],
-        process: BaseProcess,
-        receiver: Connection,
-    ) -> None:
-        self._contract = contract
-        self._rules = rules
-        self._process = process
-        self._receiver = receiver
-
-    @classmethod
-    def start(cls, contract: Contract, rules: list[tuple[Rule, Severity]]) -> _Forked | None:
-        if not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2:
-            return None
-        context = multiprocessing.get_context("fork")
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()  # or the child would write what is buffered a second time
-        receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_check_into, args=(contract, rules, sender), daemon=True)
-        process.start()
-        sender.close()
-        return cls(contract, rules, process, receiver)
-
-    def result(self) -> Raw:
-        try:
-            raw: Raw | None = self._receiver.recv()
-        except EOFError:
-            raw = None
-        self._receiver.close()
-        self._process.join()
-        # A failed child: run the rules here, where any error surfaces as it would have.
-        return raw if raw is not None else _check(self._contract, self._rules)
-
-
-def _check_into(contract: Contract, rules: list[tuple[Rule, Severity]], sender: Connection) -> None:
-    try:
-        sender.send(_check(contract, rules))
-    except BaseException:
-        sender.send(None)
-    finally:
-        sender.close()
-        # Straight out: the usual exit flushes stdout and stderr, whose locks another thread
-        # of the parent may have held when it forked.
-        os._exit(0)
-
-
 def _ignored(rule_id: str, pointer: str, scopes: dict[tuple[str, ...], frozenset[str]]) -> bool:
     if not scopes:
         return False
@@ -146,7 +91,7 @@ def _ignored(rule_id: str, pointer: str, scopes: dict[tuple[str, ...], frozenset
     return any(rule_id in scopes.get(parts[:depth], ()) for depth in range(len(parts) + 1))
 
 
-def _locate(contract: Contract, raw: list[tuple[str, Severity, Problem]]) -> list[Finding]:
+def _locate(contract: Contract, raw: Raw, *, parallel: bool) -> list[Finding]:
     by_file: dict[Path | None, set[str]] = defaultdict(set)
     for _, _, problem in raw:
         by_file[problem.file].add(problem.pointer)
@@ -154,7 +99,9 @@ def _locate(contract: Contract, raw: list[tuple[str, Severity, Problem]]) -> lis
     for file, pointers in by_file.items():
         source = contract.source if file is None else _source_for(contract, file)
         positions[file] = (
-            source.locate_many(pointers) if source else dict.fromkeys(pointers, (1, 1))
+            source.locate_many(pointers, parallel=parallel)
+            if source
+            else dict.fromkeys(pointers, (1, 1))
         )
     names = {file: str(file if file is not None else contract.path) for file in by_file}
     findings = []
