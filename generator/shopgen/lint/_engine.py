@@ -60,6 +60,9 @@ def lint_contract(
     enabled = ruleset.enabled()
     heavy = [(rule, severity) for rule, severity in enabled if rule.id in _HEAVY_RULES]
     split = parallel and bool(heavy) and len(contract.text) > split_above and can_fork()
+    if split:
+        # Rules on both sides read every schema: walked once here, shared by the fork.
+        contract.schemas  # noqa: B018
     forked = Forked.start(lambda: _check(contract, heavy)) if split else None
     here = [pair for pair in enabled if pair not in heavy] if forked is not None else enabled
     raw = _check(contract, here)
