@@ -173,17 +173,36 @@ def _verbatim(template: Path) -> list[str]:
 
     Most of the template is plain Python; copying those files instead of compiling each one
     as a Jinja template takes a third off `shopgen new`. Their names are still rendered.
+    Cookiecutter tries every pattern on every path, so a folder with nothing but such files
+    is one pattern (`folder/*`, which reaches into its subfolders) instead of one per file.
     """
     import glob
 
-    found = []
+    plain: set[str] = set()
+    templated: set[str] = set()
     for path in template.glob("{{cookiecutter.*}}/**/*"):
         if _CACHES in path.parts or not path.is_file():
             continue
         data = path.read_bytes()
-        if b"{{" not in data and b"{%" not in data and b"{#" not in data:
-            found.append(glob.escape(path.relative_to(template).as_posix()))
-    return found
+        has_jinja = b"{{" in data or b"{%" in data or b"{#" in data
+        (templated if has_jinja else plain).add(path.relative_to(template).as_posix())
+    mixed = {
+        name.rsplit("/", depth)[0] for name in templated for depth in range(1, name.count("/") + 1)
+    }
+    found = []
+    for name in sorted(plain):
+        parts = name.split("/")
+        # The outermost folder below the project folder that holds no templated file.
+        whole = next(
+            (
+                "/".join(parts[:depth])
+                for depth in range(2, len(parts))
+                if "/".join(parts[:depth]) not in mixed
+            ),
+            None,
+        )
+        found.append(glob.escape(whole) + "/*" if whole is not None else glob.escape(name))
+    return list(dict.fromkeys(found))
 
 
 def _drop_left_out(project: Path, context: ProjectContext) -> None:
