@@ -174,7 +174,7 @@ def section(series: dict[str, Series], load_start: str, load_end: str) -> str:
     one_cpu = ""
     if "site-github-one-cpu" in series:
         alone = median(series["site-github-one-cpu"].wall) / median(page.wall)
-        one_cpu = f" Held to one CPU, where nothing runs beside the loads, it takes {alone:.2f}x."
+        one_cpu = f" Held to one CPU, where it loads every release in turn, it takes {alone:.2f}x."
     busy = ""
     if max(float(load_start.split(" / ")[0]), float(load_end.split(" / ")[0])) > (
         os.cpu_count() or 1
@@ -193,7 +193,7 @@ def section(series: dict[str, Series], load_start: str, load_end: str) -> str:
             "(each release loosens one more limit), working copy = the last tag, with lint; "
             "GitHub's REST description from `@octokit/openapi` 21.0.0, 22.0.0 and 23.0.2 at "
             "three tags, working copy = 23.0.2, `--skip-lint`. Each command a new process, the "
-            "series interleaved in one run; CPU time includes the forked comparisons. "
+            "series interleaved in one run; CPU time includes the forked processes. "
             f"Measured {dt.date.today().isoformat()} on {platform.machine()}, Python "
             f"{platform.python_version()}, {os.cpu_count()} cores; load average at start "
             f"{load_start}, at end {load_end}.",
@@ -203,10 +203,12 @@ def section(series: dict[str, Series], load_start: str, load_end: str) -> str:
             f"The ten-version canonical site takes {median(canonical.wall):.2f} s (median), "
             f"which {meets} the target of {CANONICAL_TARGET:.0f} s. The three-version GitHub "
             f"site takes {ratio:.2f}x one page's wall time ({cpu_ratio:.2f}x its CPU time), "
-            f"which {meets_ratio} the target of {GITHUB_TARGET:.0f}x. The site loads each "
-            "release once, compares consecutive releases without the path items they share "
-            "(in a forked process, beside the next load, when a CPU is free) and writes four "
-            "pages where the single build writes one." + one_cpu + busy,
+            f"which {meets_ratio} the target of {GITHUB_TARGET:.0f}x. The site compares "
+            "consecutive releases without the path items they share and writes four pages "
+            "where the single build writes one; with two CPUs, a forked process loads and "
+            "compares the older releases while the command loads the working copy (which "
+            "23.0.2 reuses) and 22.0.0 once more, to compare it with 23.0.2. CPU time "
+            "includes that second load." + one_cpu + busy,
         ]
     )
 
@@ -277,7 +279,7 @@ def main() -> None:
         }
         taskset = shutil.which("taskset")
         if taskset is not None:
-            # The same build held to one CPU: no comparison can run beside a load.
+            # The same build held to one CPU: one process, no comparison beside a load.
             series["site-github-one-cpu"] = Series(
                 "site-github-one-cpu",
                 "the same site on one CPU (`taskset -c 0`)",

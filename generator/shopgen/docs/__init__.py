@@ -1,9 +1,10 @@
 """The API reference page: one self-contained HTML file that ReDoc renders.
 
     build(contract, output, options) -> BuildResult     write the page once
-    build_site(contract, site, options, versions="v*") -> SiteResult
+    build_site(contract, site, options, versions="v*", lanes=None) -> SiteResult
                                                         every version at a git tag, a changelog
-                                                        and a search across versions
+                                                        and a search across versions (loaded
+                                                        by `lanes` processes side by side)
     serve(contract, output, options, port=...)          write it, serve it, rewrite on change
     rule_reference_markdown(rules) / rule_reference_html(rules)
                                                         the house-rule reference for the site

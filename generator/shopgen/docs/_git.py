@@ -98,6 +98,27 @@ class Repository:
         blobs = self._cat([f"refs/tags/{tag.name}:{self.contract}" for tag in tags])
         return {tag.name: blob for tag, blob in zip(tags, blobs, strict=True)}
 
+    def identify(self, tags: list[Tag]) -> list[tuple[str, int] | None]:
+        """The contract's blob id and size at each tag (None where it does not exist), without
+        reading the contents: tags with the same id have the same contract."""
+        objects = [f"refs/tags/{tag.name}:{self.contract}" for tag in tags]
+        if not objects:
+            return []
+        if any("\n" in name for name in objects):
+            raise UserError("a tag or path contains a newline; git cannot be asked for it")
+        out = _git(self.root, "cat-file", "--batch-check", stdin="".join(f"{o}\n" for o in objects))
+        found: list[tuple[str, int] | None] = []
+        for line in out.decode("utf-8", "replace").splitlines():
+            fields = line.split()
+            # "<id> <type> <size>", or "<name> missing" (a name may hold spaces)
+            if len(fields) == 3 and fields[1] == "blob" and fields[2].isdigit():
+                found.append((fields[0], int(fields[2])))
+            else:
+                found.append(None)
+        if len(found) != len(objects):
+            raise UserError("git cat-file answered for another number of objects than asked")
+        return found
+
     def materialise(self, tag: Tag, data: bytes, into: Path) -> Path:
         """Write the contract at `tag`, and the files its `$ref`s name, under `into`.
 

@@ -8,40 +8,39 @@
 
 Versions are read from git and built newest first, so each is compared with the one after it
 while both are loaded (the comparison of two large ones runs beside the next load), and only
-the embedded pages stay in memory. A tag whose contract does not
-load or lint is listed as skipped with the reason; only the working copy can stop the build. The
-site is written to a directory beside `DIR` and swapped in when complete.
+the embedded pages stay in memory; large contracts load in forked processes side by side
+(`_versions`), with the same result. A tag whose contract does not load or lint is listed as
+skipped with the reason; only the working copy can stop the build. The site is written to a
+directory beside `DIR` and swapped in when complete.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
+import bisect
+import functools
 import json
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shopgen import __version__
 from shopgen.errors import UserError
 from shopgen.resources import bundled_contract
 
-from ._build import PublicContract, public_contract
-from ._changelog import Release, Step, changelog_html, changelog_markdown
+from ._build import public_contract
+from ._changelog import Step, changelog_html, changelog_markdown
 from ._changes import Comparisons
 from ._chrome import HEADER_ID, VersionLink, chrome, static_page
 from ._git import Repository, Tag, open_repository
 from ._options import DocsOptions
 from ._page import assemble_page, embed_json, text
 from ._redoc import RedocScript, cdn_script, inline_script
-from ._search import Entry, SearchIndex, operation_anchors, version_entries
+from ._search import SearchIndex
 from ._theme import Theme, load_theme
-
-if TYPE_CHECKING:
-    from shopgen.contract import Contract
+from ._versions import WORKING_COPY, Built, Lane, Tags, Walks, lane_starts, prepare, walk
 
 __all__ = ["LATEST", "SiteResult", "SiteVersion", "build_site"]
 
@@ -77,30 +76,6 @@ class SiteResult:
     messages: tuple[str, ...] = ()
 
 
-@dataclass
-class _Built:
-    """What a version's page, the index and the changelog need, once it is loaded."""
-
-    name: str
-    slug: str
-    day: str | None
-    key: str
-    title: str
-    image_origins: tuple[str, ...]
-    spec_json: str
-    entries: list[Entry]
-    anchors: dict[tuple[str, str], str]
-    view: Contract | None = field(default=None, repr=False)
-    """The public contract, kept only until the next version has been compared with it."""
-
-    @property
-    def href(self) -> str:
-        return f"{self.slug}/index.html" if self.slug else "index.html"
-
-    def release(self) -> Release:
-        return Release(self.name, self.href, self.day, self.anchors)
-
-
 @dataclass(frozen=True)
 class _Skipped:
     name: str
@@ -108,38 +83,8 @@ class _Skipped:
     reason: str
 
 
-class _History:
-    """The versions built so far, newest first, each compared with the next newer one."""
-
-    def __init__(self, latest: _Built, comparisons: Comparisons) -> None:
-        self.built = [latest]
-        self.skipped: list[_Skipped] = []
-        self._between: list[str] = []
-        self._pairs: list[tuple[_Built, _Built, tuple[str, ...]]] = []
-        self._comparisons = comparisons
-
-    def add(self, older: _Built) -> None:
-        newer = self.built[-1]
-        if older.key != newer.key:
-            assert older.view is not None and newer.view is not None
-            self._comparisons.start(len(self._pairs), older.view, newer.view)
-        self._pairs.append((older, newer, tuple(reversed(self._between))))
-        newer.view = None  # compared with both its neighbours now
-        self._between.clear()
-        self.built.append(older)
-
-    def skip(self, version: _Skipped) -> None:
-        self.skipped.append(version)
-        self._between.append(version.name)
-
-    def steps(self) -> list[Step]:
-        """Each version against the one before it, newest first, once every comparison ends."""
-        self.built[-1].view = None
-        reports = self._comparisons.results()
-        return [
-            Step(older.release(), newer.release(), reports.get(number), between)
-            for number, (older, newer, between) in enumerate(self._pairs)
-        ]
+class _Inconsistent(Exception):
+    """The walks side by side disagree on a tag: build it again in one walk."""
 
 
 def build_site(
@@ -148,6 +93,7 @@ def build_site(
     options: DocsOptions | None = None,
     *,
     versions: str = "v*",
+    lanes: int | None = None,
 ) -> SiteResult:
     """Write the site of `contract`: the working copy and its version at every tag matching
     the glob `versions`, with a changelog and a search across versions.
@@ -155,6 +101,10 @@ def build_site(
     Nothing under `site` changes until the whole new site is written; a `UserError` (the
     working copy does not load or lint, `site` is not a site, git is missing) leaves it as it
     was. `site` must be absent, empty, or a site an earlier build wrote.
+
+    `lanes` is how many processes may load versions side by side (Linux only; the site is the
+    same whatever it is); by default one per CPU, when the contracts are large enough to pay
+    for the processes.
     """
     options = options or DocsOptions()
     path = contract if contract is not None else bundled_contract()
@@ -176,37 +126,17 @@ def build_site(
     if not tags:
         messages.append(f"no tag matches `{versions}`: the site has the working copy only")
 
-    latest_public = public_contract(path, options, theme)
-    messages.extend(latest_public.messages)
-    latest = _prepare(latest_public, LATEST, None)
-
     slugs = _slugs([tag.name for tag in tags])
-    cache: dict[str, _Built | str] = {}
-    if not latest_public.contract.references.files:
-        # A tag with the working copy's bytes (a build on a release tag) reuses its load.
-        cache[latest_public.contract.sha256] = latest
-    del latest_public  # what is left of it is `latest`; its document can go with its view
-    with Comparisons() as comparisons, tempfile.TemporaryDirectory(prefix="shopgen-") as scratch:
-        history = _History(latest, comparisons)
-        blobs = repository.read(tags)
-        for number, tag in enumerate(tags):
-            outcome = _tag_version(
-                repository,
-                tag,
-                slugs[tag.name],
-                blobs[tag.name],
-                Path(scratch) / str(number),
-                options,
-                theme,
-                cache,
-            )
-            if isinstance(outcome, str):
-                history.skip(_Skipped(tag.name, tag.day, outcome))
-                messages.append(f"{tag.name}: skipped: {outcome}")
-            else:
-                history.add(outcome)
-        steps = history.steps()
-    built, skipped = history.built, history.skipped
+    starts = lane_starts(repository, tags, path, lanes)
+    load = functools.partial(_load_versions, path, repository, tags, slugs, options, theme)
+    try:
+        latest, latest_messages, built, skipped, steps = load(starts)
+    except _Inconsistent:
+        # Walks that disagree on a tag (a linter that answers otherwise in another process):
+        # the site is what one walk finds.
+        latest, latest_messages, built, skipped, steps = load([0])
+    messages.extend(latest_messages)
+    messages.extend(f"{version.name}: skipped: {version.reason}" for version in skipped)
 
     newest_tag = built[1] if len(built) > 1 else None
     same_as = newest_tag.name if newest_tag and newest_tag.key == latest.key else None
@@ -225,78 +155,72 @@ def build_site(
     )
 
 
-def _tag_version(
+def _load_versions(
+    path: Path,
     repository: Repository,
-    tag: Tag,
-    slug: str,
-    data: bytes | None,
-    scratch: Path,
+    tags: list[Tag],
+    slugs: dict[str, str],
     options: DocsOptions,
     theme: Theme,
-    cache: dict[str, _Built | str],
-) -> _Built | str:
-    """The version at `tag`, or why it cannot be built."""
-    if data is None:
-        return f"`{repository.contract}` does not exist at this tag"
-    digest = hashlib.sha256(data).hexdigest()
-    cached = cache.get(digest)
-    if isinstance(cached, str):
-        return cached
-    if cached is not None and cached.view is not None:
-        # The tag before has the same contract (a release that did not touch it).
-        cache[digest] = dataclasses.replace(cached, name=tag.name, slug=slug, day=tag.day)
-        return cache[digest]
-    scratch.mkdir()
-    contract_path = repository.materialise(tag, data, scratch)
-    single_file = sum(1 for item in scratch.rglob("*") if item.is_file()) == 1
-    try:
-        public = public_contract(contract_path, options, theme)
-    except UserError as error:
-        reason = _reason(error, scratch)
-        if single_file:
-            cache[digest] = reason
-        return reason
-    version = _prepare(public, tag.name, tag.day, slug)
-    if single_file:
-        cache[digest] = version
-    return version
+    starts: list[int],
+) -> tuple[Built, tuple[str, ...], list[Built], list[_Skipped], list[Step]]:
+    """The working copy, what its load said, and every version, with a walk from each of
+    `starts` (see `_versions`)."""
+    with tempfile.TemporaryDirectory(prefix="shopgen-") as scratch:
+        each = Tags(repository, tags, slugs, options, theme, Path(scratch))
+        with Walks(each, starts) as forked:
+            # The older runs of tags load in forked processes while the working copy loads here.
+            latest_public = public_contract(path, options, theme)
+            latest = prepare(latest_public, WORKING_COPY, LATEST, None, "", embed=True)
+            cache: dict[str, Built | str] = {}
+            if not latest_public.contract.references.files:
+                # A tag with the working copy's bytes (a build on a release tag) reuses its load.
+                cache[latest_public.contract.sha256] = latest
+            messages = latest_public.messages
+            del latest_public  # what is left of it is `latest`; its document goes with its view
+            with Comparisons() as comparisons:
+                first = walk(each, 0, forked.first_stop, latest, cache, comparisons)
+            walked = [first, *forked.lanes()]
+    built, skipped, steps = _put_together(latest, tags, starts, walked)
+    return latest, messages, built, skipped, steps
 
 
-def _prepare(public: PublicContract, name: str, day: str | None, slug: str = "") -> _Built:
-    view = public.view()
-    contract = public.contract
-    key = hashlib.sha256(
-        "\n".join(
-            [contract.sha256]
-            + [f"{k} {s.sha256}" for k, s in sorted(contract.references.files.items())]
-        ).encode()
-    ).hexdigest()
-    return _Built(
-        name=name,
-        slug=slug,
-        day=day,
-        key=key,
-        title=public.title,
-        image_origins=public.image_origins,
-        spec_json=embed_json(public.document),
-        entries=version_entries(view),
-        anchors=operation_anchors(view),
-        view=view,
-    )
+def _put_together(
+    latest: Built, tags: list[Tag], starts: list[int], lanes: list[Lane]
+) -> tuple[list[Built], list[_Skipped], list[Step]]:
+    """The one walk over every tag, from the walks of its runs: each tag's outcome from the
+    walk of its run, each comparison from the walk of the newer version's run.
 
+    `_Inconsistent` if a comparison is missing or one is left over: a walk that went past its
+    run found another next version there than the walk of that run.
+    """
 
-def _reason(error: UserError, scratch: Path) -> str:
-    """The error with the file named as in the repository, not in the scratch directory."""
-    if error.path is not None:
-        where = Path(error.path)
-        if where.is_relative_to(scratch):
-            error = UserError(
-                error.message,
-                path=where.relative_to(scratch).as_posix(),
-                line=error.line,
-                column=error.column,
-            )
-    return str(error)
+    def lane(number: int) -> Lane:
+        return lanes[bisect.bisect_right(starts, number) - 1] if number >= 0 else lanes[0]
+
+    built, skipped = [latest], []
+    between: list[str] = []
+    steps: list[Step] = []
+    for number, tag in enumerate(tags):
+        outcome = lane(number).outcomes.get(number)
+        if outcome is None:
+            raise _Inconsistent(tag.name)
+        if isinstance(outcome, str):
+            skipped.append(_Skipped(tag.name, tag.day, outcome))
+            between.append(tag.name)
+            continue
+        newer = built[-1]
+        reports = lane(newer.number).reports
+        if (newer.number, number) not in reports:
+            raise _Inconsistent(tag.name)
+        release = newer.release()
+        report = reports[(newer.number, number)]
+        steps.append(Step(outcome.release(), release, report, tuple(reversed(between))))
+        between.clear()
+        built.append(outcome)
+    if len(steps) != sum(len(walked.reports) for walked in lanes):
+        raise _Inconsistent("a comparison across a cut")
+    return built, skipped, steps
 
 
 def _slugs(names: list[str]) -> dict[str, str]:
@@ -340,7 +264,7 @@ def _is_site(site: Path) -> bool:
 def _write_site(
     site: Path,
     *,
-    built: list[_Built],
+    built: list[Built],
     skipped: list[_Skipped],
     steps: list[Step],
     tags: list[Tag],
@@ -353,7 +277,7 @@ def _write_site(
 ) -> SiteResult:
     """Render every page into a staging directory beside `site`, then swap it in."""
     latest = built[0]
-    by_name: dict[str, _Built | _Skipped] = {v.name: v for v in built}
+    by_name: dict[str, Built | _Skipped] = {v.name: v for v in built}
     by_name.update((v.name, v) for v in skipped)
     order = [latest.name, *(tag.name for tag in tags)]
     links = []
