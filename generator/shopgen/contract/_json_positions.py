@@ -26,8 +26,7 @@ def json_positions(
     if () in wanted:
         offsets[()] = start
     _walk(text, start, (), prefixes, wanted, offsets)
-    line_starts = _LineIndex(text)
-    return {path: line_starts.position(offset) for path, offset in offsets.items()}
+    return _line_columns(text, offsets)
 
 
 def _walk(
@@ -81,12 +80,15 @@ def _walk(
     return _DECODER.raw_decode(text, index)[1]
 
 
-class _LineIndex:
-    def __init__(self, text: str) -> None:
-        self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def position(self, offset: int) -> tuple[int, int]:
-        from bisect import bisect_right
-
-        line = bisect_right(self._starts, offset)
-        return line, offset - self._starts[line - 1] + 1
+def _line_columns(
+    text: str, offsets: dict[tuple[str, ...], int]
+) -> dict[tuple[str, ...], tuple[int, int]]:
+    """Each offset's 1-based (line, column): the line breaks counted once, in offset order,
+    instead of an index of every line of the text."""
+    positions: dict[tuple[str, ...], tuple[int, int]] = {}
+    line, counted = 1, 0
+    for path, offset in sorted(offsets.items(), key=lambda item: item[1]):
+        line += text.count("\n", counted, offset)
+        counted = offset
+        positions[path] = (line, offset - text.rfind("\n", 0, offset))
+    return positions
