@@ -205,7 +205,8 @@ def section(series: dict[str, Series], load_start: str, load_end: str) -> str:
             f"site takes {ratio:.2f}x one page's wall time ({cpu_ratio:.2f}x its CPU time), "
             f"which {meets_ratio} the target of {GITHUB_TARGET:.0f}x. The site compares "
             "consecutive releases without the path items they share and writes four pages "
-            "where the single build writes one; with two CPUs, a forked process loads and "
+            "where the single build writes one, with the cyclic garbage collector paused "
+            "(it would walk every loaded release again); with two CPUs, a forked process loads and "
             "compares the older releases while the command loads the working copy (which "
             "23.0.2 reuses) and 22.0.0 once more, to compare it with 23.0.2. CPU time "
             "includes that second load." + one_cpu + busy,

@@ -8,6 +8,7 @@ the site is byte for byte the one a single walk writes.
 from __future__ import annotations
 
 import functools
+import gc
 import multiprocessing
 import os
 import sys
@@ -206,3 +207,26 @@ def test_a_failing_working_copy_stops_the_forked_walks(
         docs.build_site(broken / CONTRACT, tmp_path / "site", docs.DocsOptions(linter=clean_linter))
     assert multiprocessing.active_children() == []
     assert not (tmp_path / "site").exists()
+    assert gc.isenabled()  # paused for the build only
+
+
+def test_the_cyclic_collector_is_paused_for_the_build_only(
+    contract: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    walk = _versions.walk
+
+    def recording(*args: Any, **kwargs: Any) -> _versions.Lane:
+        seen.append(gc.isenabled())
+        return walk(*args, **kwargs)
+
+    monkeypatch.setattr(_site, "walk", recording)
+    docs.build_site(contract, tmp_path / "site", docs.DocsOptions(linter=clean_linter), lanes=1)
+    assert seen == [False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        docs.build_site(contract, tmp_path / "again", docs.DocsOptions(linter=clean_linter))
+        assert not gc.isenabled()  # the caller's choice stands
+    finally:
+        gc.enable()

@@ -17,11 +17,14 @@ directory beside `DIR` and swapped in when complete.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
+import gc
 import json
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,12 +132,13 @@ def build_site(
     slugs = _slugs([tag.name for tag in tags])
     starts = lane_starts(repository, tags, path, lanes)
     load = functools.partial(_load_versions, path, repository, tags, slugs, options, theme)
-    try:
-        latest, latest_messages, built, skipped, steps = load(starts)
-    except _Inconsistent:
-        # Walks that disagree on a tag (a linter that answers otherwise in another process):
-        # the site is what one walk finds.
-        latest, latest_messages, built, skipped, steps = load([0])
+    with _without_cyclic_collector():
+        try:
+            latest, latest_messages, built, skipped, steps = load(starts)
+        except _Inconsistent:
+            # Walks that disagree on a tag (a linter that answers otherwise in another
+            # process): the site is what one walk finds.
+            latest, latest_messages, built, skipped, steps = load([0])
     messages.extend(latest_messages)
     messages.extend(f"{version.name}: skipped: {version.reason}" for version in skipped)
 
@@ -155,6 +159,23 @@ def build_site(
     )
 
 
+@contextlib.contextmanager
+def _without_cyclic_collector() -> Iterator[None]:
+    """Pause the cyclic garbage collector while versions load and compare.
+
+    A site holds several loaded versions at once, each hundreds of thousands of containers:
+    every pass of the collector over the oldest generation walks them all again, and finds
+    only the few cycles a comparison leaves (freed once it runs again).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _load_versions(
     path: Path,
     repository: Repository,
@@ -171,7 +192,10 @@ def _load_versions(
         with Walks(each, starts) as forked:
             # The older runs of tags load in forked processes while the working copy loads here.
             latest_public = public_contract(path, options, theme)
-            latest = prepare(latest_public, WORKING_COPY, LATEST, None, "", embed=True)
+            # Beside forked walks, the working copy is embedded while its walk's last
+            # comparison runs; alone, at once, so that its document can go.
+            alone = len(starts) == 1
+            latest = prepare(latest_public, WORKING_COPY, LATEST, None, "", embed=alone)
             cache: dict[str, Built | str] = {}
             if not latest_public.contract.references.files:
                 # A tag with the working copy's bytes (a build on a release tag) reuses its load.
@@ -179,7 +203,15 @@ def _load_versions(
             messages = latest_public.messages
             del latest_public  # what is left of it is `latest`; its document goes with its view
             with Comparisons() as comparisons:
-                first = walk(each, 0, forked.first_stop, latest, cache, comparisons)
+                first = walk(
+                    each,
+                    0,
+                    forked.first_stop,
+                    latest,
+                    cache,
+                    comparisons,
+                    beside=None if alone else latest.embedding.make,
+                )
             walked = [first, *forked.lanes()]
     built, skipped, steps = _put_together(latest, tags, starts, walked)
     return latest, messages, built, skipped, steps

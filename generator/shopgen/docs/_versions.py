@@ -24,7 +24,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shopgen.errors import UserError
 
@@ -35,6 +35,7 @@ from ._page import embed_json
 from ._search import Entry, operation_anchors, version_entries
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
@@ -45,7 +46,17 @@ if TYPE_CHECKING:
     from ._options import DocsOptions
     from ._theme import Theme
 
-__all__ = ["WORKING_COPY", "Built", "Lane", "Tags", "Walks", "lane_starts", "prepare", "walk"]
+__all__ = [
+    "WORKING_COPY",
+    "Built",
+    "Embedding",
+    "Lane",
+    "Tags",
+    "Walks",
+    "lane_starts",
+    "prepare",
+    "walk",
+]
 
 WORKING_COPY = -1
 """The number of the working copy; tags are numbered from 0, newest first."""
@@ -53,6 +64,26 @@ _LANES_ABOVE = 4 * 1024 * 1024
 """Below this much contract text in all (working copy and tags), one walk does it all."""
 _AGAIN = 0.75
 """What loading a version a second time (without embedding it) costs, against a whole version."""
+
+
+@dataclass
+class Embedding:
+    """What a version's page embeds and the search and the changelog read of it: made once,
+    and shared by the tags that have the version's contract."""
+
+    spec_json: str = ""
+    entries: list[Entry] = field(default_factory=list)
+    anchors: dict[tuple[str, str], str] = field(default_factory=dict)
+    source: tuple[dict[str, Any], Contract] | None = field(default=None, repr=False)
+    """The public document and its view, until `make` has run."""
+
+    def make(self) -> None:
+        if self.source is not None:
+            document, view = self.source
+            self.spec_json = embed_json(document)
+            self.entries = version_entries(view)
+            self.anchors = operation_anchors(view)
+            self.source = None
 
 
 @dataclass
@@ -67,18 +98,24 @@ class Built:
     key: str
     title: str
     image_origins: tuple[str, ...]
-    spec_json: str
-    entries: list[Entry]
-    anchors: dict[tuple[str, str], str]
+    embedding: Embedding
     view: Contract | None = field(default=None, repr=False)
     """The public contract, kept only until the next version has been compared with it."""
+
+    @property
+    def spec_json(self) -> str:
+        return self.embedding.spec_json
+
+    @property
+    def entries(self) -> list[Entry]:
+        return self.embedding.entries
 
     @property
     def href(self) -> str:
         return f"{self.slug}/index.html" if self.slug else "index.html"
 
     def release(self) -> Release:
-        return Release(self.name, self.href, self.day, self.anchors)
+        return Release(self.name, self.href, self.day, self.embedding.anchors)
 
 
 @dataclass(frozen=True)
@@ -107,8 +144,8 @@ class Lane:
 def prepare(
     public: PublicContract, number: int, name: str, day: str | None, slug: str, *, embed: bool
 ) -> Built:
-    """`public` as a version of the site; without `embed`, only its key and view (for a
-    comparison: another walk embeds it)."""
+    """`public` as a version of the site; without `embed`, its embedding is left to
+    `Built.embedding.make` (or, for a version only loaded to be compared, to another walk)."""
     view = public.view()
     contract = public.contract
     key = hashlib.sha256(
@@ -117,6 +154,9 @@ def prepare(
             + [f"{k} {s.sha256}" for k, s in sorted(contract.references.files.items())]
         ).encode()
     ).hexdigest()
+    embedding = Embedding(source=(public.document, view))
+    if embed:
+        embedding.make()
     return Built(
         number=number,
         name=name,
@@ -125,9 +165,7 @@ def prepare(
         key=key,
         title=public.title,
         image_origins=public.image_origins,
-        spec_json=embed_json(public.document) if embed else "",
-        entries=version_entries(view) if embed else [],
-        anchors=operation_anchors(view) if embed else {},
+        embedding=embedding,
         view=view,
     )
 
@@ -139,12 +177,14 @@ def walk(
     newest: Built | None,
     cache: dict[str, Built | str],
     comparisons: Comparisons,
+    beside: Callable[[], None] | None = None,
 ) -> Lane:
     """Walk the tags from number `start`; past `stop`, only as far as the first version built,
     which is loaded to be compared and left to the walk that starts at `stop`.
 
     `newest` is the version before `start` (the working copy), if this walk has it; `cache`
-    holds the versions already loaded, by the sha256 of their contract.
+    holds the versions already loaded, by the sha256 of their contract. `beside` is work to do
+    while the last comparison runs (in a process of its own, if it is large).
     """
     end = len(tags.tags) if stop is None else stop
     blobs = tags.repository.read(tags.tags[start:end])
@@ -176,7 +216,7 @@ def walk(
                 waiting = (pair, outcome.view, newest.view)
             newest.view = None  # compared with both its neighbours now
         if past:
-            outcome.view = None
+            outcome.view = outcome.embedding.source = None
             newest = None
             break
         outcomes[number] = outcome
@@ -185,7 +225,13 @@ def walk(
         newest.view = None
     if waiting is not None:
         pair, old, new = waiting
-        reports[pair] = compare_versions(old, new)
+        if beside is None:
+            reports[pair] = compare_versions(old, new)
+        else:
+            comparisons.start(len(started), old, new)
+            started.append(pair)
+    if beside is not None:
+        beside()
     for key, report in comparisons.results().items():
         reports[started[key]] = report
     return Lane(outcomes, reports)
