@@ -60,7 +60,7 @@ __all__ = [
 
 WORKING_COPY = -1
 """The number of the working copy; tags are numbered from 0, newest first."""
-_LANES_ABOVE = 4 * 1024 * 1024
+_LANES_ABOVE = 1024 * 1024
 """Below this much contract text in all (working copy and tags), one walk does it all."""
 _AGAIN = 0.75
 """What loading a version a second time (without embedding it) costs, against a whole version."""
