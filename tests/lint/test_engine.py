@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shopgen import _fork
+from shopgen import forking
 from shopgen.contract import Contract
 from shopgen.lint import Report, lint_contract, run
 from shopgen.resources import bundled_contract
@@ -121,7 +121,7 @@ def test_a_failed_fork_runs_its_rules_here(monkeypatch: pytest.MonkeyPatch, tmp_
         marker.write_text(str(os.getpid()))
         os._exit(3)
 
-    monkeypatch.setattr(_fork, "_run", die)
+    monkeypatch.setattr(forking, "_run", die)
     parallel = lint_contract(contract, parallel=True, split_above=0)
     assert marker.read_text() != str(os.getpid())  # the rules were sent to another process
     assert _findings(parallel) == _findings(serial)

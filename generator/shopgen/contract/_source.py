@@ -56,7 +56,7 @@ class Source:
     ) -> dict[str, Position]:
         """Positions of many pointers at once: one pass over the text, however many.
 
-        `parallel` lets a large YAML text be read in two processes (see `shopgen._fork`)."""
+        `parallel` lets a large YAML text be read in two processes (see `shopgen.forking`)."""
         wanted = {p for p in pointers if p not in self._positions}
         if wanted:
             paths = {p: tuple(split_pointer(p)) for p in wanted}

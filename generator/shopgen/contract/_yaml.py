@@ -212,7 +212,7 @@ def yaml_positions(
     the whole. Anything unusual (a key not at the start of its line, an alias to another
     part, a part that does not read back as its one key) falls back to one pass.
     """
-    from shopgen._fork import Forked, can_fork
+    from shopgen.forking import Forked, can_fork
 
     parts = None
     if parallel and len(text) > _SPLIT_ABOVE and isinstance(document, Mapping) and can_fork():

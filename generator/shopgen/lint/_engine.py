@@ -12,8 +12,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shopgen._fork import Forked, can_fork
 from shopgen.contract import Contract, load_contract, split_pointer
+from shopgen.forking import Forked, can_fork
 
 from ._report import Finding, Report
 from ._rule import Problem, Severity
