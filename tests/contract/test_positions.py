@@ -85,6 +85,22 @@ def test_many_positions_in_one_call(tmp_path: Path) -> None:
         assert lines[line - 1][column - 1 :].startswith('"operationId"')
 
 
+@pytest.mark.parametrize("indent", [None, 1], ids=["one-line", "indented"])
+def test_positions_in_json_on_one_line_or_many(tmp_path: Path, indent: int | None) -> None:
+    """Minified JSON is one line: every column counts from the start of the text."""
+    paths = {f"/p{i}": {"get": {"operationId": f"op{i}"}} for i in range(500)}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"openapi": "3.1.0", "paths": paths}, indent=indent))
+    source = load_contract(path).source
+    pointers = [f"/paths/~1p{i}/get/operationId" for i in range(500)]
+    positions = source.locate_many(pointers)
+    lines = source.text.splitlines()
+    assert (len(lines) == 1) == (indent is None)
+    for pointer in pointers:
+        line, column = positions[pointer]
+        assert lines[line - 1][column - 1 :].startswith('"operationId"'), pointer
+
+
 def test_yaml_positions_past_flow_collections_and_aliases(tmp_path: Path) -> None:
     text = (
         "openapi: 3.1.0\n"  # 1

@@ -86,9 +86,14 @@ def _line_columns(
     """Each offset's 1-based (line, column): the line breaks counted once, in offset order,
     instead of an index of every line of the text."""
     positions: dict[tuple[str, ...], tuple[int, int]] = {}
-    line, counted = 1, 0
+    line, counted, line_start = 1, 0, 0
     for path, offset in sorted(offsets.items(), key=lambda item: item[1]):
-        line += text.count("\n", counted, offset)
+        breaks = text.count("\n", counted, offset)
+        if breaks:
+            # Searched back only as far as the last offset: a text on one line (minified
+            # JSON) would otherwise be read back to its start for every offset.
+            line += breaks
+            line_start = text.rfind("\n", counted, offset) + 1
         counted = offset
-        positions[path] = (line, offset - text.rfind("\n", 0, offset))
+        positions[path] = (line, offset - line_start + 1)
     return positions
