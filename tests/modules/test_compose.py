@@ -175,3 +175,20 @@ def test_commission_needs_an_order_body_with_properties() -> None:
     with pytest.raises(UserError) as raised:
         compose(text, "commission")
     assert "module `commission` adds to the request body of `createOrder`" in str(raised.value)
+
+
+def test_a_contract_without_modules_is_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No module picked and nothing of one in the text: the text comes back as it is."""
+
+    def unread(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the contract was parsed again")
+
+    monkeypatch.setattr(yaml, "load", unread)
+    assert compose(CANONICAL) is CANONICAL
+
+
+def test_a_module_enum_value_left_without_markers_still_goes() -> None:
+    """The quick test on the text must not keep what the full comparison takes out."""
+    text = CANONICAL.replace("      enum: [api, shopify]\n", "      enum: [api, shopify, douyin]\n")
+    assert text != CANONICAL and MARKER not in text
+    assert compose(text) == CANONICAL

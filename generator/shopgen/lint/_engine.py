@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shopgen.contract import Contract, load_contract, split_pointer
-from shopgen.forking import Forked, can_fork
 
 from ._report import Finding, Report
 from ._rule import Problem, Severity
@@ -59,11 +58,14 @@ def lint_contract(
     ruleset = ruleset if ruleset is not None else load_ruleset()
     enabled = ruleset.enabled()
     heavy = [(rule, severity) for rule, severity in enabled if rule.id in _HEAVY_RULES]
-    split = parallel and bool(heavy) and len(contract.text) > split_above and can_fork()
-    if split:
-        # Rules on both sides read every schema: walked once here, shared by the fork.
-        contract.schemas  # noqa: B018
-    forked = Forked.start(lambda: _check(contract, heavy)) if split else None
+    forked = None
+    if parallel and heavy and len(contract.text) > split_above:
+        from shopgen.forking import Forked, can_fork
+
+        if can_fork():
+            # Rules on both sides read every schema: walked once here, shared by the fork.
+            contract.schemas  # noqa: B018
+            forked = Forked.start(lambda: _check(contract, heavy))
     here = [pair for pair in enabled if pair not in heavy] if forked is not None else enabled
     raw = _check(contract, here)
     if forked is not None:

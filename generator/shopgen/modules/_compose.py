@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -666,6 +666,8 @@ def compose_contract(
     """The contract `text` with the fragments of the `selected` modules merged in (entries it
     already has are kept as they are) and the entries marked by other `known` modules taken
     out. `fragments` holds every known module's fragment. Unchanged input comes back as is."""
+    if not selected and _holds_no_module(text, fragments.values()):
+        return text
     is_json = text.lstrip().startswith("{")
     try:
         parsed = json.loads(text) if is_json else yaml.load(text, Loader=_Loader)
@@ -718,6 +720,21 @@ def compose_contract(
             path=source,
         )
     return merged
+
+
+def _holds_no_module(text: str, fragments: Iterable[Fragment]) -> bool:
+    """Whether the text can hold nothing a module adds: no entry marked as a module's and no
+    enum value a module adds written anywhere in it. A test on the text that errs towards the
+    full comparison, and spares reading the contract again when no module is picked."""
+    if MARKER in text:
+        return False
+    for fragment in fragments:
+        for values in _enum_values(fragment).values():
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                return False
+            if any(value in text for value in values):
+                return False
+    return True
 
 
 def _json_indent(text: str) -> int:
