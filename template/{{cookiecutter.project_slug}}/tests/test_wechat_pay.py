@@ -154,7 +154,8 @@ def _tampered(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], byt
 def test_a_bad_notification_is_rejected(
     fake: FakeWechatPay, config: WechatPay, case: str, status: int
 ) -> None:
-    now = int(utcnow().timestamp())
+    checked_at = utcnow()
+    now = int(checked_at.timestamp())
     transaction = fake.transaction("SG1T1", 16800)
     headers, body = fake.notification(transaction)
     if case == "tampered body":
@@ -180,7 +181,7 @@ def test_a_bad_notification_is_rejected(
     elif case == "wrong appid":
         headers, body = fake.notification({**transaction, "appid": "wx-someone-else"})
     with pytest.raises(NotificationRejected) as caught:
-        config.open_transaction(headers, body, utcnow())
+        config.open_transaction(headers, body, checked_at)
     assert caught.value.status_code == status
 
 
