@@ -146,5 +146,17 @@ def test_a_changed_contract_without_a_kept_base_changes_nothing(project: Path) -
     result = shopgen("update", str(project))
     assert result.returncode == 2
     line = _one_line(result.stderr)
-    assert "`.shopgen/base/` is missing" in line and "--contract" in line
+    assert "`.shopgen/base.tar` is missing" in line and "--contract" in line
+    assert snapshot(project) == before
+
+
+def test_a_damaged_merge_base_archive_changes_nothing(project: Path) -> None:
+    archive = project / ".shopgen/base.tar"
+    archive.write_bytes(archive.read_bytes()[:700])
+    commit(project, "Cut the archive short")
+    before = snapshot(project)
+    result = shopgen("update", str(project))
+    assert result.returncode == 2
+    line = _one_line(result.stderr)
+    assert ".shopgen/base.tar" in line and "cannot be read" in line and "restore" in line
     assert snapshot(project) == before

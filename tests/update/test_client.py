@@ -28,6 +28,7 @@ def test_new_writes_the_mini_program_client_as_generated(project: Path) -> None:
     contract = load_contract(project / "contract/openapi.yaml")
     expected = render_client(contract, "miniprogram", header="// x")
     record = yaml.safe_load((project / ".shopgen.yaml").read_text(encoding="utf-8"))
+    bases = render.kept_bases(project) or {}
     for name, text in expected.items():
         written = (project / "client" / name).read_text(encoding="utf-8")
         if name.endswith(".json"):
@@ -37,7 +38,7 @@ def test_new_writes_the_mini_program_client_as_generated(project: Path) -> None:
                 written.startswith(HEADER) and written.split("\n", 1)[1] == text.split("\n", 1)[1]
             )
         assert f"client/{name}" in record["files"]["generated"]
-        assert (project / ".shopgen/base/client" / name).read_text(encoding="utf-8") == written
+        assert bases[f"client/{name}"].decode("utf-8") == written
     ci = (project / ".github/workflows/ci.yml").read_text(encoding="utf-8")
     assert "tsc -p client" in ci
     assert "## Front end" in (project / "README.md").read_text(encoding="utf-8")
@@ -67,7 +68,9 @@ def test_update_regenerates_the_client_and_keeps_edits(project: Path) -> None:
 
 def test_a_project_from_before_the_client_gains_it(project: Path) -> None:
     shutil.rmtree(project / "client")
-    shutil.rmtree(project / ".shopgen/base/client")
+    bases = render.kept_bases(project) or {}
+    archive = render.pack_bases({k: v for k, v in bases.items() if not k.startswith("client/")})
+    (project / render.BASE_ARCHIVE).write_bytes(archive)
     record_path = project / ".shopgen.yaml"
     record = yaml.safe_load(record_path.read_text(encoding="utf-8"))
     record["files"]["generated"] = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import yaml
@@ -86,14 +85,14 @@ def test_same_lines_changed_by_both_sides_conflict(project: Path, tmp_path: Path
     assert "delete_category.soft_delete" in merged
     assert "get_category_stats" in merged
     # The base is the new rendering, so the next update merges against what was resolved.
-    base = (project / render.BASE_DIR / "app/api/handlers.py").read_text(encoding="utf-8")
+    base = render.kept_bases(project)["app/api/handlers.py"].decode("utf-8")
     assert "<<<<<<<" not in base and "get_category_stats" in base
 
 
 def test_without_a_kept_base_the_recorded_rendering_is_the_base(
     project: Path, tmp_path: Path
 ) -> None:
-    shutil.rmtree(project / render.BASE_DIR)
+    (project / render.BASE_ARCHIVE).unlink()
     handlers = project / "app/api/handlers.py"
     handlers.write_text(handlers.read_text(encoding="utf-8") + "\n# ours\n", encoding="utf-8")
     commit(project, "A project from before .shopgen/base, edited")
@@ -104,4 +103,4 @@ def test_without_a_kept_base_the_recorded_rendering_is_the_base(
 
     assert plan.merged == ("app/api/handlers.py",)
     assert handlers.read_text(encoding="utf-8").endswith("\n# ours\n")
-    assert (project / render.BASE_DIR / "app/api/handlers.py").is_file()
+    assert "app/api/handlers.py" in (render.kept_bases(project) or {})

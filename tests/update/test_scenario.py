@@ -90,9 +90,9 @@ def test_update_keeps_edits_adds_the_new_and_reports_the_removed(
     assert record["contract"]["sha256"] == hashlib.sha256(contract_bytes).hexdigest()
     assert "app/custom/delete_category.py" in record["files"]["user_owned"]
     assert "app/custom/get_category_stats.py" in record["files"]["user_owned"]
-    base = project / render.BASE_DIR
-    assert (base / "contract/openapi.yaml").read_bytes() == contract_bytes
-    assert (base / "app/api/handlers.py").read_text(encoding="utf-8") + HANDLER_EDIT == merged
+    base = render.kept_bases(project) or {}
+    assert base["contract/openapi.yaml"] == contract_bytes
+    assert base["app/api/handlers.py"].decode("utf-8") + HANDLER_EDIT == merged
     changed = git(project, "status", "--porcelain")
     assert "app/custom/delete_category.py" not in changed
 

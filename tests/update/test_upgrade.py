@@ -184,9 +184,9 @@ def test_an_old_project_takes_the_new_template_and_keeps_its_edits(old_project: 
     assert record["shopgen_version"] == __version__
     assert "app/orders/service.py" in record["files"]["template"]
     assert "compose.yaml" in record["files"]["template"]
-    base = old_project / render.BASE_DIR
-    assert (base / "app/orders/service.py").read_text("utf-8") == text.replace(SERVICE_EDIT, "")
-    assert not (base / "compose.yaml").exists()
+    base = render.kept_bases(old_project) or {}
+    assert base["app/orders/service.py"].decode("utf-8") == text.replace(SERVICE_EDIT, "")
+    assert "compose.yaml" not in base
 
     # Committed, a second update has nothing to do, and the deleted file stays deleted.
     commit(old_project, "Update to the new template")
@@ -232,7 +232,9 @@ def test_a_new_template_file_is_created(tmp_path: Path) -> None:
     name = "compose.yaml"
     wanted = (project / name).read_bytes()
     (project / name).unlink()
-    (project / render.BASE_DIR / name).unlink()
+    bases = render.kept_bases(project) or {}
+    del bases[name]
+    (project / render.BASE_ARCHIVE).write_bytes(render.pack_bases(bases))
     record_path = project / render.ANSWERS_FILE
     record = yaml.safe_load(record_path.read_text(encoding="utf-8"))
     record["files"]["template"].remove(name)
@@ -242,7 +244,7 @@ def test_a_new_template_file_is_created(tmp_path: Path) -> None:
 
     assert plan.created == (name,) and plan.kind_of(name) == "template"
     assert (project / name).read_bytes() == wanted
-    assert (project / render.BASE_DIR / name).read_bytes() == wanted
+    assert (render.kept_bases(project) or {})[name] == wanted
 
 
 def _alembic(project: Path, database: Path, *args: str) -> str:

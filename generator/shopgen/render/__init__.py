@@ -17,9 +17,10 @@ from shopgen.contract import load_contract
 from shopgen.resources import bundled_contract, template_dir
 
 from ._answers import Answers, ask, read_questions
+from ._archive import kept_bases, pack_bases
 from ._bake import bake
 from ._context import ProjectContext, build_context
-from ._manifest import ANSWERS_FILE, BASE_DIR, GENERATED_FILES, HEADER, Manifest
+from ._manifest import ANSWERS_FILE, BASE_ARCHIVE, BASE_DIR, GENERATED_FILES, HEADER, Manifest
 from ._modules import compose
 from ._placement import check_target, place, staging_dir
 from ._resources import RESOURCES, ContractView, TableResource
@@ -27,6 +28,7 @@ from ._update import UpdatePlan, update
 
 __all__ = [
     "ANSWERS_FILE",
+    "BASE_ARCHIVE",
     "BASE_DIR",
     "GENERATED_FILES",
     "HEADER",
@@ -37,7 +39,9 @@ __all__ = [
     "ProjectContext",
     "TableResource",
     "UpdatePlan",
+    "kept_bases",
     "new",
+    "pack_bases",
     "update",
 ]
 

@@ -18,11 +18,12 @@ from shopgen.modules import module_dir, spec
 from shopgen.resources import unpacked_name
 from shopgen.schemas import modeline
 
+from ._archive import pack_bases
 from ._columns import frozenset_literal, tuple_literal
 from ._context import ProjectContext
 from ._manifest import (
     ANSWERS_FILE,
-    BASE_DIR,
+    BASE_ARCHIVE,
     CLIENT_DIR,
     CLIENT_TARGET,
     CONTRACT_COPY,
@@ -354,10 +355,11 @@ def _write_answers(
 def _write_base(project: Path, manifest: Manifest) -> None:
     """Keep the generated and template files as written: `shopgen update` merges edits
     against them."""
-    for name in manifest.merged:
-        copy = project / BASE_DIR / name
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(project / name, copy)
+    archive = project / BASE_ARCHIVE
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    archive.write_bytes(
+        pack_bases({name: (project / name).read_bytes() for name in manifest.merged})
+    )
 
 
 def _ruff() -> str | None:

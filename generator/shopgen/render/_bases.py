@@ -1,11 +1,11 @@
 """Merge bases: each generated and template file as shopgen last wrote it into a project.
 
-`.shopgen/base/` keeps them. What it lacks is rebuilt by rendering again what wrote it: the
-template of the release that made the project (shipped with shopgen, see `_history`) with
-the recorded answers and the contract as last rendered. That covers projects from releases
-that kept no base for template files. A project whose `.shopgen/base/` is missing entirely
-is rendered whole again, which is exact only with the same shopgen and an unchanged
-contract copy.
+`.shopgen/base.tar` keeps them (`.shopgen/base/` in projects of earlier releases). What it
+lacks is rebuilt by rendering again what wrote it: the template of the release that made
+the project (shipped with shopgen, see `_history`) with the recorded answers and the
+contract as last rendered. That covers projects from releases that kept no base for
+template files. A project that keeps no base at all is rendered whole again, which is exact
+only with the same shopgen and an unchanged contract copy.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from shopgen.errors import UserError
 from shopgen.resources import template_dir
 
 from ._answers import read_questions
+from ._archive import kept_bases
 from ._bake import bake, render_template
 from ._context import build_context
 from ._history import release_template
-from ._manifest import BASE_DIR, CONTRACT_COPY
+from ._manifest import BASE_ARCHIVE, CONTRACT_COPY
 from ._record import ProjectRecord
 
 __all__ = ["merge_bases"]
@@ -35,10 +36,10 @@ def merge_bases(
 ) -> dict[str, bytes]:
     """The base of each of `names` (and of every file the record lists) that can be had."""
     wanted = set(names) | set(record.generated) | set(record.template)
-    kept = project / BASE_DIR
-    if not kept.is_dir():
+    kept = kept_bases(project)
+    if kept is None:
         return _rendered_again(project, record, wanted, scratch)
-    bases = {n: (kept / n).read_bytes() for n in wanted if (kept / n).is_file()}
+    bases = {n: kept[n] for n in wanted if n in kept}
     # Files shopgen wrote whose base was never kept (template files of older releases).
     missing = {n for n in wanted - set(bases) if n in record.files and (project / n).is_file()}
     if missing:
@@ -91,7 +92,7 @@ def _rendered_again(
     if record.shopgen_version != __version__ or contract is None:
         state = "unchanged" if contract is not None else "changed"
         raise UserError(
-            f"`{BASE_DIR}/` is missing and the project cannot be rendered as it was (made by "
+            f"`{BASE_ARCHIVE}` is missing and the project cannot be rendered as it was (made by "
             f"shopgen {record.shopgen_version}, contract copy {state}); restore "
             f"`{CONTRACT_COPY}` as generated, pass the new contract with --contract, and use "
             "the recorded shopgen",

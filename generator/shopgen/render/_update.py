@@ -11,7 +11,8 @@ How it decides, file by file (the kinds come from the new rendering's manifest):
   installed shopgen's template: the *new* rendering.
 - *Generated* files (from the contract) and *template* files (from the template: domain
   code, models, tests, README) are merged three-way: *base* is the file as
-  shopgen last wrote it, kept in `.shopgen/base/` (committed with the project), *yours* is
+  shopgen last wrote it, kept in `.shopgen/base.tar` (committed with the project; projects
+  of earlier releases keep `.shopgen/base/`, replaced by the archive on update), *yours* is
   the file in the project, *new* is the new rendering. Untouched by you, it is replaced;
   edited by you, `git merge-file` merges the two changes, and lines both changed are left
   between standard conflict markers and listed (exit 1). The contract copy is not merged: it
@@ -21,7 +22,7 @@ How it decides, file by file (the kinds come from the new rendering's manifest):
 - *User-owned* files (the stubs in `app/custom/`, and every file shopgen never wrote) are
   never written once they exist; a new stub (for a new operation) is created. A handler in
   `app/custom/` whose operation left the contract is reported, not deleted.
-- Bases `.shopgen/base/` lacks (template files of projects made by 0.1.0, which kept bases
+- Bases the project lacks (template files of projects made by 0.1.0, which kept bases
   for generated files only) are rebuilt by rendering the template of the release that made
   the project, shipped with shopgen, with the recorded answers (see `_bases`).
 - `--set modules=...` adds modules (their contract fragment is merged into the contract
@@ -38,6 +39,7 @@ Everything is computed before anything is written, then each file is replaced at
 from __future__ import annotations
 
 import itertools
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,11 +55,12 @@ from shopgen.files import load_yaml, parse_yaml, write_atomic
 from shopgen.resources import template_dir
 
 from ._answers import read_questions
+from ._archive import kept_bases, pack_bases
 from ._bake import bake
 from ._bases import merge_bases
 from ._context import build_context
 from ._fields import collect_fields
-from ._manifest import ANSWERS_FILE, BASE_DIR, CONTRACT_COPY
+from ._manifest import ANSWERS_FILE, BASE_ARCHIVE, BASE_DIR, CONTRACT_COPY
 from ._merge import dirty_files, merge_three
 from ._modules import compose, module_files
 from ._record import ProjectRecord, read_record, version_key
@@ -276,8 +279,10 @@ def update(
         if not dry_run:
             _bookkeeping(work, project, rendered, state, record, deleted)
             _apply(project, work.writes)
-            # A removed module's files go, and so do their merge bases.
-            _delete(project, [*deleted, *(f"{BASE_DIR}/{name}" for name in deleted)])
+            # A removed module's files go (their bases left with the new archive), and so
+            # does the folder of bases an earlier release kept, now that the archive has them.
+            _delete(project, deleted)
+            shutil.rmtree(project / BASE_DIR, ignore_errors=True)
     return plan
 
 
@@ -411,7 +416,7 @@ def _old_document(base: Mapping[str, bytes]) -> Mapping[str, Any]:
     if content is None:
         return {}
     try:
-        document = parse_yaml(content, Path(BASE_DIR, CONTRACT_COPY))
+        document = parse_yaml(content, Path(BASE_ARCHIVE, CONTRACT_COPY))
     except UserError:
         return {}
     return document if isinstance(document, Mapping) else {}
@@ -454,12 +459,17 @@ def _bookkeeping(
     """Queue the new merge bases and the new `.shopgen.yaml`, written after the project files.
 
     Every generated and template file the project keeps gets the new rendering as its base;
-    one left deleted or unmerged gets none, so nothing pretends shopgen wrote it."""
+    one left deleted or unmerged keeps the base it had (if any), so nothing pretends shopgen
+    wrote it; a removed module's files lose theirs."""
     files = state["files"]
     skipped = set(work.kept_deleted) | set(work.kept_unmerged)
+    bases = kept_bases(project) or {}
+    for name in deleted:
+        bases.pop(name, None)
     for name in [*files["generated"], *files["template"]]:
         if name not in skipped:
-            work.writes[f"{BASE_DIR}/{name}"] = _Write((rendered / name).read_bytes(), 0o644)
+            bases[name] = (rendered / name).read_bytes()
+    work.writes[BASE_ARCHIVE] = _Write(pack_bases(bases), 0o644)
     merged = set(files["generated"]) | set(files["template"])
     still_there = {n for n in record.user_owned if (project / n).exists()}
     files["user_owned"] = sorted((set(files["user_owned"]) | still_there) - merged - set(deleted))
