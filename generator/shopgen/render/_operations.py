@@ -156,11 +156,16 @@ class Operation:
 
     @property
     def params_dep(self) -> str:
-        """`<Params>Dep = Annotated[<Params>, Depends()]`, wrapped as ruff format wraps it."""
-        line = f"{self.params_class}Dep = Annotated[{self.params_class}, Depends()]"
+        """`<Params>Dep = Annotated[<Params>, Depends(parameters(<Params>))]`, wrapped as ruff
+        format wraps it."""
+        name = self.params_class
+        line = f"{name}Dep = Annotated[{name}, Depends(parameters({name}))]"
         if len(line) <= _LINE_LENGTH:
             return line
-        return f"{self.params_class}Dep = Annotated[\n    {self.params_class}, Depends()\n]"
+        inner = f"    {name}, Depends(parameters({name}))"
+        if len(inner) <= _LINE_LENGTH:
+            return f"{name}Dep = Annotated[\n{inner}\n]"
+        return f"{name}Dep = Annotated[\n    {name},\n    Depends(parameters({name})),\n]"
 
     @property
     def custom(self) -> bool:

@@ -6,9 +6,11 @@ annotations only when its operation is bound, so a contract that drops an operat
 with it `operations.<Name>Body` and friends) still imports.
 """
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+import inspect
+import typing
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from fastapi.params import Depends
@@ -17,7 +19,32 @@ from app.api.strict import RAW_BODY_MARK, ContractRoute, checked
 from app.core.errors import NotImplementedYet
 
 Handler = Callable[..., Any]
+P = TypeVar("P")
 _STUB_MARK = "__shopgen_stub__"
+
+
+def parameters(params: type[P]) -> Callable[..., Awaitable[P]]:
+    """An operation's parameters class as a dependency FastAPI awaits.
+
+    FastAPI builds a class dependency in a worker thread (it cannot tell that making a
+    dataclass never blocks): a trip through the thread pool and back on every request. This
+    coroutine takes the class's parameters, `Path`/`Query`/`Header` markers included, and
+    builds it in the event loop."""
+    hints = typing.get_type_hints(params, include_extras=True)
+    signature = inspect.signature(params)
+    fields = [
+        parameter.replace(annotation=hints.get(parameter.name, parameter.annotation))
+        for parameter in signature.parameters.values()
+    ]
+
+    async def build(**values: Any) -> P:
+        return params(**values)
+
+    build.__name__ = build.__qualname__ = f"{params.__name__}_dependency"
+    build.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=fields, return_annotation=params
+    )
+    return build
 
 
 @dataclass(frozen=True, slots=True)

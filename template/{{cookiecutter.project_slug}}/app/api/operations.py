@@ -17,7 +17,8 @@ from fastapi import Depends, {{ ctx.param_markers | join(", ") }}
 {% if ctx.schema_imports %}
 from app.api import schemas
 {% endif %}
-from app.api.binding import Operation
+from app.api.binding import Operation{% if ctx.with_params %}, parameters{% endif %}
+
 
 OPERATIONS: tuple[Operation, ...] = (
 {% for op in ctx.operations %}
