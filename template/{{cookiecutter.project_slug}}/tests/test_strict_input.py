@@ -1,6 +1,7 @@
 """Input is read as the contract says: JSON as written, integers as integers, values within
 what their format and the database can hold, no NUL characters."""
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -199,3 +200,40 @@ def test_an_openapi_3_0_contract_checks_bodies_in_its_own_dialect(
 
     monkeypatch.setattr(strict, "_contract", lambda: {**document, "openapi": "2.0"})
     assert strict.body_validator("/notes", "POST") is None
+
+
+def test_a_body_is_checked_without_following_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    """References are inlined once: a recursive schema still checks every level, a property
+    named `$ref` and a `$ref` inside an example stay what they are, and in 3.1 the keywords
+    beside a `$ref` apply as well."""
+    node = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"$ref": "#/components/schemas/Name", "maxLength": 5},
+            "$ref": {"type": "string"},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+        },
+        "example": {"$ref": "#/components/schemas/Missing"},
+    }
+    schemas = {"Node": node, "Name": {"type": "string", "minLength": 2}}
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Trees", "version": "1"},
+        "paths": {"/nodes": {"post": {"requestBody": body, "responses": {}}}},
+        "components": {"schemas": schemas},
+    }
+    monkeypatch.setattr(strict, "_contract", lambda: document)
+    validator = strict.body_validator("/nodes", "POST")
+    assert validator is not None
+    assert "Node" not in json.dumps(validator.schema["properties"]["name"])
+
+    def refused(sent: dict[str, Any]) -> set[tuple[Any, ...]]:
+        return {error["loc"] for error in strict._contract_errors(validator, sent)}
+
+    deep = {"name": "ab", "children": [{"name": "cd", "children": [{"name": "x"}]}]}
+    assert refused(deep) == {("body", "children", 0, "children", 0, "name")}
+    assert refused({"name": "abcdef"}) == {("body", "name")}  # maxLength beside the $ref
+    assert refused({"name": "ab", "$ref": 7}) == {("body", "$ref")}
+    assert refused({"name": "ab", "$ref": "#/x", "children": []}) == set()

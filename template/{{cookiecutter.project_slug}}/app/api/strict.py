@@ -100,6 +100,46 @@ def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
+def _pointed(document: Mapping[str, Any], pointer: str) -> Any:
+    node: Any = document
+    for part in pointer.removeprefix("#/").split("/"):
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part.replace("~1", "/").replace("~0", "~"))
+    return node
+
+
+# Keywords whose values are data, not schemas: a `$ref` inside one is a value like any other.
+_DATA_KEYWORDS = frozenset({"const", "default", "enum", "example", "examples"})
+
+
+def _inlined(
+    node: Any, document: Mapping[str, Any], siblings_apply: bool, trail: tuple[str, ...] = ()
+) -> Any:
+    """`node` with each local `$ref` replaced by the schema it names, so that checking a body
+    follows no reference: looking one up costs more than the rest of the check. A reference
+    back into its own trail (a recursive schema) stays, resolved against the contract.
+    Beside a `$ref`, OpenAPI 3.1 applies the other keywords too; 3.0 ignores them."""
+    if isinstance(node, list):
+        return [_inlined(item, document, siblings_apply, trail) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in trail:
+        target = _pointed(document, ref)
+        if target is not None:
+            inlined = _inlined(target, document, siblings_apply, (*trail, ref))
+            others = {key: value for key, value in node.items() if key != "$ref"}
+            if not siblings_apply or not others:
+                return inlined
+            kept = _inlined(others, document, siblings_apply, trail)
+            return {**kept, "allOf": [*kept.get("allOf", []), inlined]}
+    return {
+        key: value if key in _DATA_KEYWORDS else _inlined(value, document, siblings_apply, trail)
+        for key, value in node.items()
+    }
+
+
 def body_validator(path: str, method: str) -> Validator | None:
     """A validator of the operation's JSON request body against the contract, if it has one."""
     document = _contract()
@@ -126,10 +166,13 @@ def body_validator(path: str, method: str) -> Validator | None:
     for media in content:
         base = media.split(";", 1)[0].strip().lower()
         if (base == "application/json" or base.endswith("+json")) and "schema" in content[media]:
-            # The contract is the root, so its `#/components/...` refs resolve; its other
+            schema = {"$ref": f"{pointer}/content/{_escape(media)}/schema"}
+            inlined = _inlined(schema, document, siblings_apply=dialect is Draft202012Validator)
+            if not isinstance(inlined, Mapping):
+                return dialect(inlined)
+            # The contract stays at the root, so a recursive schema's own refs resolve; its
             # members are keywords JSON Schema ignores.
-            root = {**document, "$ref": f"{pointer}/content/{_escape(media)}/schema"}
-            return dialect(root)
+            return dialect({**document, **inlined})
     return None
 
 
