@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import operations as ops
 from app.core import changes
@@ -164,12 +164,14 @@ class ProductService:
         return page
 
     async def _live(self, product_id: int, *, include_hidden: bool = True) -> Product:
-        product = await self.session.scalar(
+        # One query, the variants joined: a read the cache missed waits on no second one.
+        result = await self.session.execute(
             select(Product)
-            .options(selectinload(Product.variants))
+            .options(joinedload(Product.variants))
             .where(Product.id == product_id)
             .execution_options(populate_existing=True)
         )
+        product = result.unique().scalar_one_or_none()
         if product is None or product.deleted_at is not None:
             raise ProductNotFound()
         if not include_hidden and product.status != PUBLIC_STATUS:
