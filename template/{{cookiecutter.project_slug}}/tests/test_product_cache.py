@@ -1,6 +1,6 @@
 """A product cache entry is read again by one request late in its life, never by a crowd."""
 
-from app.products.cache import REFRESH_FROM, REFRESH_UNTIL, ProductCache
+from app.products.cache import REFRESH_FROM, REFRESH_UNTIL, ProductCache, read_through
 
 TTL = 30.0
 
@@ -58,3 +58,24 @@ def test_refilling_a_full_cache_keeps_every_other_entry() -> None:
         cache.put(n, n)
     cache.put(7, "again")
     assert cache.get(0) == 0 and cache.get(7) == "again"
+
+
+def test_the_refresher_may_answer_with_the_kept_value() -> None:
+    clock = Clock()
+    cache = ProductCache(TTL, clock=clock)
+    cache.put("product:1", "price 100")
+    assert cache.peek("product:1") == ("price 100", False)
+    clock.now += TTL * REFRESH_UNTIL
+    assert cache.peek("product:1") == ("price 100", True)
+    assert cache.peek("product:1") == ("price 100", False)  # one refresher only
+    clock.now += TTL
+    assert cache.peek("product:1") == (None, False)
+
+
+def test_reads_made_for_another_cache_come_from_the_database() -> None:
+    cache = ProductCache(TTL)
+    cache.put("product:1", "price 100")
+    with read_through():
+        assert cache.get("product:1") is None
+        cache.put("product:1", "price 90")
+    assert cache.get("product:1") == "price 90"

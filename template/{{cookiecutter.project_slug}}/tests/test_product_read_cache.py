@@ -84,6 +84,39 @@ async def test_only_complete_successes_are_kept(client: httpx.AsyncClient) -> No
     assert (await client.get("/api/v1/products/999999")).status_code == 404
 
 
+async def test_a_due_answer_is_given_at_once_and_read_again_behind_it(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    customer_headers: dict[str, str],
+    make_product: Callable[..., Any],
+) -> None:
+    """Late in its life a kept answer is still given to whoever asks, and the same read is
+    made again in the background, from the database (not the model cache), to replace it."""
+    product = await make_product(title="Longjing")
+    url = f"/api/v1/products/{product['id']}"
+    cache = app.state.product_cache
+    now = [time.monotonic()]
+    cache.clock = lambda: now[0]
+    first = await client.get(url, headers=customer_headers)
+    await _rename_behind_the_apps_back(app, product["id"], "Renamed in SQL")
+    now[0] += app.state.settings.product_cache_ttl * 0.97  # past its refresh point
+    due = await client.get(url, headers=customer_headers)
+    assert due.content == first.content
+
+    async def renamed() -> bool:
+        answer = await client.get(url, headers=customer_headers)
+        return bool(answer.json()["data"]["title"] == "Renamed in SQL")
+
+    started = time.monotonic()
+    while not await renamed():
+        assert time.monotonic() - started < 5, "the due answer was not read again"
+        await asyncio.sleep(0.01)
+    # Read again once: the fresh answer is kept for a whole TTL from now.
+    await _rename_behind_the_apps_back(app, product["id"], "Renamed twice")
+    now[0] += app.state.settings.product_cache_ttl * 0.7
+    assert (await client.get(url)).json()["data"]["title"] == "Renamed in SQL"
+
+
 async def test_customers_get_the_cached_answer_and_admins_the_database(
     app: FastAPI,
     client: httpx.AsyncClient,

@@ -9,19 +9,37 @@ A read that started before a clear must not store what it read after it: `put` t
 
 An entry is not left to lapse under load: late in its life (at a point drawn per entry
 between `REFRESH_FROM` and `REFRESH_UNTIL` of the TTL, so entries filled together are not
-refreshed together) the next reader is told it missed and reads the database, while every
-other reader keeps getting the entry until the fresh value replaces it. A busy product is then
-read again by one request per TTL instead of by every request that arrives while it is
-being read, and the slowest answers of a busy shop stay near its typical ones.
+refreshed together) one reader is told to read it again (`get`: it missed; `peek`: it may
+answer with the entry first, as the public read cache does, and read again behind it),
+while every other reader keeps getting the entry until the fresh value replaces it. A busy
+product is then read again once per TTL instead of by every request that arrives while it
+is being read, and the slowest answers of a busy shop stay near its typical ones.
 """
 
 import random
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 _MAX_ENTRIES = 4096
 REFRESH_FROM, REFRESH_UNTIL = 0.75, 0.95
+
+
+# Set while an answer is made to be kept by a cache in front of this one (the public read
+# cache): it must come from the database, or it would outlive the TTL by this entry's age.
+_reading_through: ContextVar[bool] = ContextVar("reading_through", default=False)
+
+
+@contextmanager
+def read_through() -> Iterator[None]:
+    """Product reads in this block skip the cache (and still fill it)."""
+    token = _reading_through.set(True)
+    try:
+        yield
+    finally:
+        _reading_through.reset(token)
 
 
 class _Entry:
@@ -36,7 +54,7 @@ class _Entry:
 class ProductCache:
     def __init__(self, ttl: float, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
-        self._clock = clock
+        self.clock = clock  # the time source; tests move it
         self._entries: dict[Hashable, _Entry] = {}
         self._listeners: list[Callable[[], None]] = []
         self.generation = 0
@@ -44,17 +62,25 @@ class ProductCache:
     def get(self, key: Hashable) -> Any | None:
         """The value kept for `key`, or None: none kept, lapsed, or this reader is the one
         to read it again (it then `put`s what it read)."""
+        value, refresh = self.peek(key)
+        return None if refresh else value
+
+    def peek(self, key: Hashable) -> tuple[Any | None, bool]:
+        """The value kept for `key` (None: none kept, or lapsed), and whether this caller is
+        the one to read it again: it may answer with the value and refresh it after."""
+        if _reading_through.get():
+            return None, False
         entry = self._entries.get(key)
         if entry is None:
-            return None
-        now = self._clock()
+            return None, False
+        now = self.clock()
         if now < entry.refresh_at:
-            return entry.value
+            return entry.value, False
         if now >= entry.expires:
             self._entries.pop(key, None)
-            return None
+            return None, False
         entry.refresh_at = entry.expires  # one reader refreshes; the rest keep the value
-        return None
+        return entry.value, True
 
     def put(self, key: Hashable, value: Any, *, generation: int | None = None) -> None:
         if self._ttl <= 0:
@@ -63,7 +89,7 @@ class ProductCache:
             return  # read before a write that has cleared the cache since
         if key not in self._entries and len(self._entries) >= _MAX_ENTRIES:
             self._entries.pop(next(iter(self._entries)))
-        now = self._clock()
+        now = self.clock()
         refresh_at = now + self._ttl * random.uniform(REFRESH_FROM, REFRESH_UNTIL)  # noqa: S311
         self._entries[key] = _Entry(now + self._ttl, refresh_at, value)
 

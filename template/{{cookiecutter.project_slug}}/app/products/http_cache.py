@@ -10,8 +10,16 @@ rest. Customers get the same bytes as anonymous visitors, since the answer does 
 on who they are; an access token is checked once per process and then known by its text. A
 token that claims the admin role (admins see hidden products) goes through the handler,
 which checks the role in the database.
+
+When an answer is due to be read again (late in its life, see `app.products.cache`), the
+visitor who finds it still gets it at once, and the same read is made again in the
+background, as an anonymous visitor would make it, to replace it: no visitor waits for the
+database while the answer is kept. What these answers are made from is read from the
+database, never from the service's own model cache, so none outlives `PRODUCT_CACHE_TTL`.
 """
 
+import asyncio
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -22,7 +30,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.binding import Operation
 from app.core.errors import Unauthorized
 from app.core.security import TokenCodec
-from app.products.cache import ProductCache
+from app.products.cache import ProductCache, read_through
+
+logger = logging.getLogger(__name__)
 
 CACHED_OPERATIONS = frozenset({"listProducts", "getProduct"})
 _PARAMETER = re.compile(r"\\\{[^/]+?\\\}")
@@ -30,6 +40,10 @@ _PARAMETER = re.compile(r"\\\{[^/]+?\\\}")
 
 def _path_pattern(template: str) -> re.Pattern[str]:
     return re.compile("^" + _PARAMETER.sub("[^/]+", re.escape(template)) + "$")
+
+
+# What routing adds to a request's scope; a copy made to answer again starts without them.
+_ROUTED = frozenset({"route", "endpoint", "path_params", "router", "fastapi_astack"})
 
 
 def _copy(message: Message) -> Message:
@@ -62,6 +76,7 @@ class PublicReadCache:
             for op in operations
             if op.operation_id in CACHED_OPERATIONS and op.method == "GET"
         ]
+        self._refreshing: set[asyncio.Task[None]] = set()
 
     def _cacheable(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["method"] != "GET":
@@ -88,13 +103,22 @@ class PublicReadCache:
             await self.app(scope, receive, send)
             return
         key = ("http", scope["path"], scope["query_string"])
-        hit: tuple[Any, tuple[Message, ...]] | None = self.cache.get(key)
+        hit: tuple[Any, tuple[Message, ...]] | None
+        hit, refresh = self.cache.peek(key)
         if hit is not None:
             route, messages = hit
             scope["route"] = route  # so metrics name the route as for any other answer
             for message in messages:
                 await send(_copy(message))
+            if refresh:
+                task = asyncio.create_task(self._refresh(scope, key))
+                self._refreshing.add(task)
+                task.add_done_callback(self._refreshing.discard)
             return
+        await self._answer(scope, receive, send, key)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, key: Any) -> None:
+        """Answer through the app, and keep a whole 200."""
         generation = self.cache.generation
         sent: list[Message] = []
 
@@ -102,8 +126,28 @@ class PublicReadCache:
             sent.append(_copy(message))
             await send(message)
 
-        await self.app(scope, receive, keep)
+        with read_through():
+            await self.app(scope, receive, keep)
         start, *body = sent or [{}]
         complete = bool(body) and not any(message.get("more_body") for message in body)
         if start.get("status") == 200 and complete:
             self.cache.put(key, (scope.get("route"), tuple(sent)), generation=generation)
+
+    async def _refresh(self, scope: Scope, key: Any) -> None:
+        """Read `key`'s answer again as an anonymous visitor, to replace the kept one."""
+        anonymous: Scope = {
+            **{name: value for name, value in scope.items() if name not in _ROUTED},
+            "headers": [(n, v) for n, v in scope["headers"] if n != b"authorization"],
+            "state": dict(scope.get("state", {})),
+        }
+
+        async def nothing() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def discard(message: Message) -> None:
+            return None
+
+        try:
+            await self._answer(anonymous, nothing, discard, key)
+        except Exception:  # the kept answer lapses at its TTL; the next visitor reads it
+            logger.warning("refreshing %s failed", scope["path"], exc_info=True)
