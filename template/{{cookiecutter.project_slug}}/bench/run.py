@@ -377,6 +377,8 @@ def run_scenario(
     """Measure one scenario; `tag` makes its Idempotency-Keys unique within the run."""
     if scenario.request.method == "POST":
         return run_orders(bench, base_url, scenario, flash_units, seconds, tag)
+    # Right before it is measured: a read's caches lapse while other scenarios run.
+    bench.measure(base_url, scenario.request, bench.args.warmup, f"warmup-{tag}")
     load = bench.measure(base_url, scenario.request, seconds, tag)
     outcome = Outcome(scenario.key, scenario.title, load)
     outcome.problems = read_problems(load)
@@ -524,7 +526,8 @@ def context_lines(
         "every figure; compare ratios, and re-run on a quiet machine for absolute ones).",
         "",
         f"- Service: uvicorn, {args.workers} workers, no access log; {database}; {cache}.",
-        f"- Load: {driver}; {args.seconds:g} s per scenario after warm-up; "
+        f"- Load: {driver}; {args.seconds:g} s per scenario after {args.warmup:g} s of warm-up "
+        "(a read scenario's own, right before it); "
         f"{args.customers} customers' tokens in turn; orders carry a fresh Idempotency-Key.",
         f"- Catalogue: {args.products:,} products; the flash sale offers "
         f"{args.flash_units} units of one product.",
