@@ -440,6 +440,7 @@ def measure_all(bench: Bench, wanted: Sequence[str]) -> list[Outcome]:
                 run_id=bench.run_id,
             )
         )
+        ledger(bench.setup.settings, lambda lg: lg.analyze())
         table = scenarios(shop, args.products)
         page = page_bytes(base_url, table["list-customer"])
         ceiling = table["ceiling"]
@@ -551,7 +552,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--connections", type=int, default=64, help="connections (64)")
     parser.add_argument("--seconds", type=float, default=8.0, help="per scenario (8)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured, first (2)")
+    parser.add_argument("--warmup", type=float, default=4.0, help="unmeasured, first (4)")
     parser.add_argument("--products", type=int, default=1000, help="catalogue size (1000)")
     parser.add_argument("--customers", type=int, default=200, help="signed-in buyers (200)")
     parser.add_argument("--flash-units", type=int, default=300, help="units on sale (300)")

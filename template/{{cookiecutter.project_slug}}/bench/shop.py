@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 from redis.asyncio import Redis
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import main  # noqa: F401 - registers every table the models refer to
@@ -285,6 +285,15 @@ class Ledger:
                 .where(Order.created_at >= start)
             )
             return [Placed(*row) for row in rows]
+
+    async def analyze(self) -> None:
+        """Give the planner statistics of what seeding wrote, as after any bulk load, so that
+        autovacuum does not gather them in the middle of a measurement (PostgreSQL)."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE"))
 
     async def settle(self) -> None:
         """Wait until no order is being written: answers still in flight when a load
