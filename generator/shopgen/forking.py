@@ -18,14 +18,22 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
 
-__all__ = ["Forked", "can_fork"]
+__all__ = ["Forked", "can_fork", "cpus"]
 
 T = TypeVar("T")
 
 
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def can_fork() -> bool:
     """Whether forking can pay off here: Linux, and more than one CPU to run on."""
-    return sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
+    return sys.platform.startswith("linux") and cpus() > 1
 
 
 class Forked(Generic[T]):
@@ -36,15 +44,23 @@ class Forked(Generic[T]):
         self._receiver = receiver
 
     @classmethod
-    def start(cls, work: Callable[[], T]) -> Forked[T]:
+    def start(cls, work: Callable[[], T], *, daemon: bool = True) -> Forked[T]:
+        """Fork and run `work()` in the child. A daemon (the default) is stopped with this
+        process, and may not fork children of its own; `daemon=False` lets it, and leaves
+        stopping it to the caller (`stop()`). Raises `OSError` when no process can be made."""
         context = multiprocessing.get_context("fork")
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()  # or the child would write what is buffered a second time
         receiver, sender = context.Pipe(duplex=False)
-        process = context.Process(target=_run, args=(work, sender), daemon=True)
-        process.start()
-        sender.close()
+        process = context.Process(target=_run, args=(work, sender), daemon=daemon)
+        try:
+            process.start()
+        except OSError:
+            receiver.close()
+            raise
+        finally:
+            sender.close()
         return cls(process, receiver)
 
     def result(self) -> T | None:
@@ -57,6 +73,12 @@ class Forked(Generic[T]):
         self._receiver.close()
         self._process.join()
         return result
+
+    def stop(self) -> None:
+        """Stop the work if it still runs (SIGTERM) and wait for the process to end."""
+        self._process.terminate()
+        self._process.join()
+        self._receiver.close()
 
 
 def _run(work: Callable[[], object], sender: Connection) -> None:

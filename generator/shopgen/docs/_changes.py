@@ -18,15 +18,11 @@ comparison of the whole documents (a test checks the reports are equal on the di
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
-import os
-import sys
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
+from shopgen.forking import Forked, can_fork, cpus
 
+if TYPE_CHECKING:
     from shopgen.contract import Contract
     from shopgen.diff import DiffReport
 
@@ -44,38 +40,28 @@ class Comparisons:
     """
 
     def __init__(self, *, parallel: bool | None = None, fork_above: int = _FORK_ABOVE) -> None:
-        if parallel is None:
-            parallel = sys.platform.startswith("linux") and _cpus() > 1
-        self._context = multiprocessing.get_context("fork") if parallel else None
+        self._parallel = can_fork() if parallel is None else parallel
         self._fork_above = fork_above
-        self._slots = max(1, _cpus() - 1)
-        self._running: list[tuple[int, BaseProcess, Connection, Contract, Contract]] = []
+        self._slots = max(1, cpus() - 1)
+        self._running: list[tuple[int, Forked[DiffReport], Contract, Contract]] = []
         self._reports: dict[int, DiffReport] = {}
 
     def start(self, key: int, old: Contract, new: Contract) -> None:
         """Compare `old` with `new`; the report is `results()[key]`."""
-        if self._context is None or len(old.text) + len(new.text) < self._fork_above:
+        if not self._parallel or len(old.text) + len(new.text) < self._fork_above:
             self._reports[key] = compare_versions(old, new)
             return
         while len(self._running) >= self._slots:
             self._finish(self._running.pop(0))
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()  # or the child would write what is buffered a second time
-        receiver, sender = self._context.Pipe(duplex=False)
-        process = self._context.Process(target=_compare_into, args=(old, new, sender), daemon=True)
-        process.start()
-        sender.close()
-        self._running.append((key, process, receiver, old, new))
+        forked = Forked.start(lambda: compare_versions(old, new))
+        self._running.append((key, forked, old, new))
 
     def __enter__(self) -> Comparisons:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for _, process, receiver, _, _ in self._running:
-            process.terminate()
-            process.join()
-            receiver.close()
+        for _, forked, _, _ in self._running:
+            forked.stop()
         self._running.clear()
 
     def results(self) -> dict[int, DiffReport]:
@@ -83,31 +69,11 @@ class Comparisons:
             self._finish(self._running.pop(0))
         return self._reports
 
-    def _finish(self, job: tuple[int, BaseProcess, Connection, Contract, Contract]) -> None:
-        key, process, receiver, old, new = job
-        try:
-            report = receiver.recv()
-        except EOFError:
-            report = None  # the process failed: compare here, where any error surfaces
-        receiver.close()
-        process.join()
+    def _finish(self, job: tuple[int, Forked[DiffReport], Contract, Contract]) -> None:
+        key, forked, old, new = job
+        # None: the process failed; compare here, where any error surfaces.
+        report = forked.result()
         self._reports[key] = report if report is not None else compare_versions(old, new)
-
-
-def _compare_into(old: Contract, new: Contract, sender: Connection) -> None:
-    try:
-        sender.send(compare_versions(old, new))
-    except BaseException:
-        sender.send(None)
-    finally:
-        sender.close()
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def compare_versions(old: Contract, new: Contract) -> DiffReport:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import multiprocessing
-import os
 import signal
 import sys
 import tempfile
@@ -27,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shopgen.errors import UserError
+from shopgen.forking import Forked, cpus
 
 from ._build import PublicContract, public_contract
 from ._changelog import Release
@@ -36,8 +35,6 @@ from ._search import Entry, operation_anchors, version_entries
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
 
     from shopgen.contract import Contract
     from shopgen.diff import DiffReport
@@ -288,13 +285,6 @@ def _reason(error: UserError, scratch: Path) -> str:
 # -- walks side by side ------------------------------------------------------------------------
 
 
-def cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def lane_starts(
     repository: Repository, tags: list[Tag], working: Path, lanes: int | None
 ) -> list[int]:
@@ -384,36 +374,23 @@ class Walks:
             (start, starts[index + 1] if index + 1 < len(starts) else None)
             for index, start in enumerate(starts)
         ]
-        self._running: list[tuple[BaseProcess, Connection] | None] = []
+        self._running: list[Forked[Lane] | None] = []
 
     def __enter__(self) -> Walks:
-        context = multiprocessing.get_context("fork")
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()  # or a child would write what is buffered a second time
         for start, stop in self._bounds[1:]:
-            receiver, sender = context.Pipe(duplex=False)
-            # Not a daemon: a walk forks comparisons and lint rules of its own, which a daemon
-            # may not. Leaving the block stops it whatever happened.
-            process = context.Process(target=_walk_into, args=(self._tags, start, stop, sender))
             try:
-                process.start()
+                # Not a daemon: a walk forks comparisons and lint rules of its own, which a
+                # daemon may not. Leaving the block stops it whatever happened.
+                forked = Forked.start(_lane_walker(self._tags, start, stop), daemon=False)
             except OSError:
-                receiver.close()
-                self._running.append(None)  # walked here instead
-                continue
-            finally:
-                sender.close()
-            self._running.append((process, receiver))
+                forked = None  # walked here instead
+            self._running.append(forked)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for job in self._running:
-            if job is not None:
-                process, receiver = job
-                process.terminate()
-                process.join()
-                receiver.close()
+        for forked in self._running:
+            if forked is not None:
+                forked.stop()
         self._running.clear()
 
     @property
@@ -424,16 +401,8 @@ class Walks:
     def lanes(self) -> list[Lane]:
         """The forked walks' lanes, in order, once they end; a failed one is walked here."""
         lanes = []
-        for (start, stop), job in zip(self._bounds[1:], self._running, strict=True):
-            lane: Lane | None = None
-            if job is not None:
-                process, receiver = job
-                try:
-                    lane = receiver.recv()
-                except EOFError:
-                    lane = None
-                receiver.close()
-                process.join()
+        for (start, stop), forked in zip(self._bounds[1:], self._running, strict=True):
+            lane = forked.result() if forked is not None else None
             if lane is None:
                 with Comparisons() as comparisons:
                     lane = walk(self._tags, start, stop, None, {}, comparisons)
@@ -442,21 +411,15 @@ class Walks:
         return lanes
 
 
-def _walk_into(tags: Tags, start: int, stop: int | None, sender: Connection) -> None:
-    # Stopped (the build failed elsewhere): leave through the blocks below, which stop the
-    # comparisons this walk forked.
-    try:
+def _lane_walker(tags: Tags, start: int, stop: int | None) -> Callable[[], Lane]:
+    def walk_lane() -> Lane:
+        # Stopped (the build failed elsewhere): leave through the block below, which stops
+        # the comparisons this walk forked.
         signal.signal(signal.SIGTERM, _stopped)
         with Comparisons() as comparisons:
-            lane = walk(tags, start, stop, None, {}, comparisons)
-        sender.send(lane)
-    except BaseException:
-        sender.send(None)
-    finally:
-        sender.close()
-        # Straight out: the usual exit flushes stdout and stderr, whose locks another thread
-        # of the parent may have held when it forked, and would run the parent's clean-ups.
-        os._exit(0)
+            return walk(tags, start, stop, None, {}, comparisons)
+
+    return walk_lane
 
 
 def _stopped(signum: int, frame: object) -> None:
