@@ -15,8 +15,6 @@ behind the claim. Rules come from the cached configuration, checked against the 
 settling transaction sees.
 """
 
-import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,11 +32,8 @@ from app.commission.config import CommissionSettings
 from app.commission.engine import Rule, Share, adjustment, pick_rule, settlement, shares
 from app.commission.models import CommissionAttribution
 from app.core.db import utcnow
-from app.core.locks import try_lock
-from app.core.tasks import stop_if_cancelled
+from app.core.tasks import run_every
 from app.orders.models import Order
-
-logger = logging.getLogger(__name__)
 
 Outcome = Literal["settled", "voided", "adjusted", "unchanged", "not_due"]
 
@@ -199,19 +194,13 @@ class Settler:
 
     async def run_forever(self, interval: float, redis: Redis | None) -> None:
         """A round every `interval` seconds; with Redis, one instance at a time does it."""
-        lock_ms = max(int(interval * 1000), 1000)
-        while True:
-            try:
-                if redis is None:
-                    await self.run_round()
-                else:
-                    async with try_lock(redis, "commission:settlement", lock_ms) as locked:
-                        if locked:
-                            await self.run_round()
-            except Exception:
-                logger.exception("commission settlement round failed; retrying next round")
-            stop_if_cancelled()
-            await asyncio.sleep(interval)
+        await run_every(
+            interval,
+            self.run_round,
+            name="commission settlement",
+            redis=redis,
+            lock="commission:settlement",
+        )
 
 
 async def _attribution(session: AsyncSession, order_id: int) -> CommissionAttribution | None:

@@ -1,22 +1,18 @@
 """The douyin module's objects for one app: built in its lifespan when configured."""
 
 import asyncio
-import logging
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.core.locks import try_lock
-from app.core.tasks import stop_if_cancelled
+from app.core.tasks import run_every
 from app.douyin import push
 from app.douyin.client import DouyinClient
 from app.douyin.config import DouyinSettings
 from app.douyin.mirror import Mirror
 from app.douyin.sync import DouyinSync
 from app.douyin.tokens import TokenManager
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -42,19 +38,9 @@ class DouyinRuntime:
 
     async def run_forever(self, redis: Redis | None, interval: float) -> None:
         """Rounds every `interval` seconds; with Redis, one worker of many runs each round."""
-        lock_ms = max(int(interval * 1000), 1000)
-        while True:
-            try:
-                if redis is None:
-                    await self.run_round()
-                else:
-                    async with try_lock(redis, "douyin:sync", lock_ms) as locked:
-                        if locked:
-                            await self.run_round()
-            except Exception:
-                logger.exception("douyin sync round failed")
-            stop_if_cancelled()
-            await asyncio.sleep(interval)
+        await run_every(
+            interval, self.run_round, name="douyin sync", redis=redis, lock="douyin:sync"
+        )
 
     async def close(self) -> None:
         for task in list(self.background):

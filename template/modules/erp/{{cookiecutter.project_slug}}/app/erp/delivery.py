@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from app.core.db import utcnow
-from app.core.tasks import stop_if_cancelled
+from app.core.tasks import run_every
 from app.erp import signing
 from app.erp.config import ErpSettings
 from app.erp.metrics import STATUSES, ErpMetrics
@@ -107,15 +107,11 @@ class Deliverer:
         return sum(1 for outcome in outcomes if outcome == "delivered")
 
     async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                delivered = await self.run_round()
-            except Exception:
-                logger.exception("erp delivery round failed")
-                delivered = 0
-            stop_if_cancelled()
-            if delivered < self._settings.batch:
-                await asyncio.sleep(interval)
+        """Rounds every `interval` seconds, and one after the other while whole batches go."""
+        await run_every(interval, self._delivered_a_batch, name="erp delivery")
+
+    async def _delivered_a_batch(self) -> bool:
+        return await self.run_round() >= self._settings.batch
 
     async def _claim(self) -> list[Claimed]:
         now = self._clock()

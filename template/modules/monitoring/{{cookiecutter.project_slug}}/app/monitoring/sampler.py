@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.db import utcnow
 from app.core.redis import RedisClient, ping
-from app.core.tasks import stop_if_cancelled
+from app.core.tasks import run_every
 from app.monitoring.config import MonitoringSettings
 from app.monitoring.metrics import Figures, MonitoringMetrics
 from app.ops import sales
@@ -96,14 +96,7 @@ class Sampler:
             )
 
     async def run_forever(self) -> None:
-        interval = self._settings.sample_interval
-        while True:
-            try:
-                await self.sample()
-            except Exception:
-                logger.exception("monitoring sample failed; trying again next interval")
-            stop_if_cancelled()
-            await asyncio.sleep(interval)
+        await run_every(self._settings.sample_interval, self.sample, name="monitoring sample")
 
 
 def _age(now: datetime, since: datetime | None) -> float:
