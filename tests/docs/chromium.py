@@ -53,6 +53,10 @@ window.addEventListener("error", function (e) {
 """
 
 
+# What the browser answers an evaluation that a navigation interrupted.
+NAVIGATED = "Inspected target navigated or closed"
+
+
 class BrowserError(RuntimeError):
     pass
 
@@ -206,8 +210,13 @@ class Browser:
             f"(() => {{ try {{ return Boolean({expression}); }} catch (e) {{ return false; }} }})()"
         )
         while time.monotonic() < deadline:
-            if self.evaluate(guarded):
-                return
+            try:
+                if self.evaluate(guarded):
+                    return
+            except BrowserError as error:
+                # The page navigated while the expression ran: ask the new document next.
+                if NAVIGATED not in str(error):
+                    raise
             time.sleep(0.1)
         raise BrowserError(f"timed out waiting for {expression}; page events: {self.events()}")
 
