@@ -33,6 +33,7 @@ from app.fulfilment.dependencies import create_shipping_uploader
 from app.health.probes import install_probes
 from app.modules import MODULES
 from app.orders import jobs as order_jobs
+from app.orders.early_refusal import install_early_refusal
 from app.orders.sold_out import SoldOutGate
 from app.products.cache import ProductCache
 from app.products.http_cache import PublicReadCache
@@ -213,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_contract(app, docs=settings.docs_served)
     install_probes(app)
+    install_early_refusal(app, OPERATIONS, HANDLERS, app.state.token_codec)
     app.add_middleware(
         PublicReadCache,
         cache=app.state.product_cache,

@@ -191,6 +191,11 @@ def _contract_errors(validator: Validator, body: Any) -> list[dict[str, Any]]:
     return found
 
 
+def refused_by_contract(validator: Validator, body: Any) -> bool:
+    """Whether the contract refuses `body`, without listing why."""
+    return next(iter(validator.iter_errors(body)), None) is not None
+
+
 class StrictRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):

@@ -78,6 +78,22 @@ class SoldOutGate:
             raise StockUnavailable() from error
         return None
 
+    async def short(self, lines: Sequence[StockLine]) -> bool:
+        """Whether Redis counts fewer units than a line asks for: a look, marking nothing,
+        before a request is worth `check`ing here; False when Redis cannot tell."""
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.exists(EPOCH_KEY)
+                for line in lines:
+                    pipe.get(stock_key(line.variant_id))
+                loaded, *counts = await pipe.execute()
+        except (RedisError, OSError):
+            return False
+        return bool(loaded) and any(
+            count is not None and int(count) < line.quantity
+            for line, count in zip(lines, counts, strict=True)
+        )
+
     async def _replay(self, mark: str, digest: str) -> Answer | None:
         value = await self._redis.get(mark)
         if not isinstance(value, bytes) or not value.startswith(REFUSED):

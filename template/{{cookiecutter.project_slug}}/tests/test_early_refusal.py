@@ -1,0 +1,133 @@
+"""Sold-out createOrders are answered before routing, as the route answers them, and only
+those: everything else still reaches the route, and no limit is counted twice."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.api.handlers import HANDLERS
+from app.api.operations import OPERATIONS
+from app.core.config import Settings
+from app.main import create_app
+from app.orders.early_refusal import EarlyRefusal, install_early_refusal
+from app.orders.service import OrderService
+from tests import payloads
+from tests.markers import requires
+from tests.redis_server import fresh_redis_url
+
+pytestmark = requires("createOrder")
+
+Headers = dict[str, str]
+PER_ACCOUNT = 3
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "redis_url": fresh_redis_url(request),
+            "rate_limits_enabled": True,
+            "rate_limit_checkout_per_account": f"{PER_ACCOUNT}/minute",
+            "rate_limit_checkout_per_ip": "1000/minute",
+        }
+    )
+
+
+async def _buy(
+    client: httpx.AsyncClient, headers: Headers, product: Any, key: str, quantity: int = 1
+) -> httpx.Response:
+    line = {"variant_id": product["variants"][0]["id"], "quantity": quantity}
+    return await client.post(
+        "/api/v1/orders",
+        json={"items": [line], **payloads.CREATE_ORDER},
+        headers={**headers, "Idempotency-Key": key},
+    )
+
+
+async def test_a_sold_out_order_never_reaches_the_route(
+    client: httpx.AsyncClient,
+    customer_headers: Headers,
+    admin_headers: Headers,
+    make_product: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    product = await make_product(stock=1)
+    assert (await _buy(client, customer_headers, product, "key-last-unit")).status_code == 201
+
+    async def no_route(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the route placed a sold-out order")
+
+    monkeypatch.setattr(OrderService, "place", no_route)
+    early = await _buy(client, customer_headers, product, "key-early-1")
+    assert early.status_code == 409
+    assert early.headers["content-type"] == "application/json"
+    assert "Idempotent-Replayed" not in early.headers
+    monkeypatch.undo()
+    # An admin's token goes to the route (its role is checked in the database): same answer.
+    routed = await _buy(client, admin_headers, product, "key-routed-1")
+    assert routed.status_code == 409
+    assert routed.json() == early.json()
+
+
+async def test_what_the_route_would_refuse_otherwise_still_reaches_it(
+    client: httpx.AsyncClient, customer_headers: Headers, make_product: Callable[..., Any]
+) -> None:
+    product = await make_product(stock=0)
+    variant = product["variants"][0]["id"]
+    malformed = await client.post(
+        "/api/v1/orders",
+        content=b'{"items": [{"variant_id": 1, "variant_id": 2, "quantity": 1}]}',
+        headers={
+            **customer_headers,
+            "Idempotency-Key": "key-malformed",
+            "Content-Type": "application/json",
+        },
+    )
+    assert malformed.status_code == 400
+    invalid = await client.post(
+        "/api/v1/orders",
+        json={"items": [{"variant_id": variant, "quantity": 0}], **payloads.CREATE_ORDER},
+        headers={**customer_headers, "Idempotency-Key": "key-invalid"},
+    )
+    assert invalid.status_code == 422
+    anonymous = await _buy(client, {}, product, "key-anonymous")
+    assert anonymous.status_code == 401
+    no_key = await client.post(
+        "/api/v1/orders",
+        json={"items": [{"variant_id": variant, "quantity": 1}], **payloads.CREATE_ORDER},
+        headers=customer_headers,
+    )
+    assert no_key.status_code == 400
+
+
+async def test_limits_are_counted_once_whichever_way_a_request_goes(
+    client: httpx.AsyncClient, customer_headers: Headers, make_product: Callable[..., Any]
+) -> None:
+    product = await make_product(stock=1)
+    bought = await _buy(client, customer_headers, product, "key-bought")  # the route: 1
+    assert bought.status_code == 201
+    # Sold out now. The retry is counted before routing, then replayed by the route: 2.
+    retried = await _buy(client, customer_headers, product, "key-bought")
+    assert retried.status_code == 201 and retried.headers["Idempotent-Replayed"] == "true"
+    refused = await _buy(client, customer_headers, product, "key-refused")  # 3
+    assert refused.status_code == 409
+    limited = await _buy(client, customer_headers, product, "key-limited")  # 4 > 3
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_a_handler_of_the_users_answers_every_order_itself(settings: Settings) -> None:
+    def count(app: FastAPI) -> int:
+        return sum(getattr(each, "cls", None) == EarlyRefusal for each in app.user_middleware)
+
+    app = create_app(settings)
+    assert count(app) == 1
+
+    async def own(*args: object) -> None:
+        return None
+
+    install_early_refusal(app, OPERATIONS, {**HANDLERS, "createOrder": own}, app.state.token_codec)
+    assert count(app) == 1
