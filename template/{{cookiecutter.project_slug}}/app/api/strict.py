@@ -159,9 +159,7 @@ def body_validator(path: str, method: str) -> Validator | None:
     node: Any = document.get("paths", {}).get(path, {}).get(method.lower(), {}).get("requestBody")
     while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
         pointer = node["$ref"]
-        node = document
-        for part in pointer.removeprefix("#/").split("/"):
-            node = node.get(part.replace("~1", "/").replace("~0", "~"), {})
+        node = _pointed(document, pointer)
     content = node.get("content", {}) if isinstance(node, Mapping) else {}
     for media in content:
         base = media.split(";", 1)[0].strip().lower()
