@@ -66,13 +66,14 @@ class SoldOutGate:
                 return await self._replay(mark, digest)
             if not loaded:
                 return None
-            for line, count in zip(lines, counts, strict=True):
-                if count is not None and int(count) < line.quantity:
-                    refusal = OutOfStock(line, max(int(count), 0))
-                    body = {"code": int(refusal.code), "data": refusal.data, "msg": refusal.msg}
-                    record = json.dumps({"fingerprint": digest, "body": body})
-                    await self._redis.set(mark, REFUSED + record.encode(), xx=True, keepttl=True)
-                    raise refusal
+            short = _short_line(lines, counts)
+            if short is not None:
+                line, count = short
+                refusal = OutOfStock(line, max(count, 0))
+                body = {"code": int(refusal.code), "data": refusal.data, "msg": refusal.msg}
+                record = json.dumps({"fingerprint": digest, "body": body})
+                await self._redis.set(mark, REFUSED + record.encode(), xx=True, keepttl=True)
+                raise refusal
         except (RedisError, OSError) as error:
             logger.warning("Redis is down (%r); refusing orders until it is back", error)
             raise StockUnavailable() from error
@@ -89,10 +90,7 @@ class SoldOutGate:
                 loaded, *counts = await pipe.execute()
         except (RedisError, OSError):
             return False
-        return bool(loaded) and any(
-            count is not None and int(count) < line.quantity
-            for line, count in zip(lines, counts, strict=True)
-        )
+        return bool(loaded) and _short_line(lines, counts) is not None
 
     async def _replay(self, mark: str, digest: str) -> Answer | None:
         value = await self._redis.get(mark)
@@ -102,3 +100,13 @@ class SoldOutGate:
         if record["fingerprint"] != digest:
             raise IdempotencyKeyReused()
         return Answer(409, record["body"], replayed=True)
+
+
+def _short_line(
+    lines: Sequence[StockLine], counts: Sequence[bytes | None]
+) -> tuple[StockLine, int] | None:
+    """The first line Redis counts fewer units for than it asks, with that count."""
+    for line, count in zip(lines, counts, strict=True):
+        if count is not None and int(count) < line.quantity:
+            return line, int(count)
+    return None
