@@ -27,10 +27,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
-from starlette.datastructures import URL
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,14 +37,14 @@ from app.api import operations as ops
 from app.api import strict
 from app.api.binding import Handler, Operation
 from app.core.errors import ShopError, Unauthorized, envelope_response
-from app.core.ratelimit import COUNTED, RateLimits
+from app.core.ratelimit import COUNTED, RateLimits, client_ip
 from app.core.security import TokenCodec
+from app.orders.dependencies import KEY_LENGTH
 from app.orders.handlers import REPLAYED_HEADER, create_order
 from app.orders.idempotency import fingerprint
 from app.orders.sold_out import SoldOutGate
 from app.stock.backend import StockLine
 
-KEY_LENGTH = range(8, 256)
 _KEPT_BODIES, _KEPT_BODY_BYTES = 256, 4096
 
 Order = tuple[Any, tuple[StockLine, ...]]
@@ -140,11 +139,11 @@ class EarlyRefusal:
             await self.app(scope, replay, send)
             return
         limits: RateLimits = state.rate_limits
+        request = Request(scope)
         try:
-            client = scope.get("client")
-            await limits.hit("checkout", "ip", client[0] if client else "unknown")
+            await limits.hit("checkout", "ip", client_ip(request))
             await limits.hit("checkout", "account", f"user:{customer}")
-            digest = fingerprint("POST", URL(scope=scope).path, dumped)
+            digest = fingerprint("POST", request.url.path, dumped)
             answer = await gate.check(customer, key, digest, lines)
         except ShopError as error:
             response = envelope_response(
