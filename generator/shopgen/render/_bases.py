@@ -11,7 +11,7 @@ only with the same shopgen and an unchanged contract copy.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -21,7 +21,6 @@ from shopgen.errors import UserError
 from shopgen.resources import template_dir
 
 from ._answers import read_questions
-from ._archive import kept_bases
 from ._bake import bake, render_template
 from ._context import build_context
 from ._history import release_template
@@ -32,11 +31,16 @@ __all__ = ["merge_bases"]
 
 
 def merge_bases(
-    project: Path, record: ProjectRecord, names: Iterable[str], *, scratch: Path
+    project: Path,
+    record: ProjectRecord,
+    names: Iterable[str],
+    *,
+    kept: Mapping[str, bytes] | None,
+    scratch: Path,
 ) -> dict[str, bytes]:
-    """The base of each of `names` (and of every file the record lists) that can be had."""
+    """The base of each of `names` (and of every file the record lists) that can be had;
+    `kept` is what the project keeps (`kept_bases`), None when it keeps none."""
     wanted = set(names) | set(record.generated) | set(record.template)
-    kept = kept_bases(project)
     if kept is None:
         return _rendered_again(project, record, wanted, scratch)
     bases = {n: kept[n] for n in wanted if n in kept}

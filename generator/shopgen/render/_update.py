@@ -233,7 +233,8 @@ def update(
         state = _read_state(rendered)
         generated = tuple(state["files"]["generated"])
         from_template = tuple(state["files"]["template"])
-        base = merge_bases(project, record, generated + from_template, scratch=Path(tmp))
+        kept = kept_bases(project)
+        base = merge_bases(project, record, generated + from_template, kept=kept, scratch=Path(tmp))
         work = _Work()
         for name in generated:
             _plan_generated(work, name, project, rendered, base.get(name))
@@ -277,7 +278,7 @@ def update(
             modules=answers.modules,
         )
         if not dry_run:
-            _bookkeeping(work, project, rendered, state, record, deleted)
+            _bookkeeping(work, project, rendered, state, record, kept or {}, deleted)
             _apply(project, work.writes)
             # A removed module's files go (their bases left with the new archive), and so
             # does the folder of bases an earlier release kept, now that the archive has them.
@@ -454,16 +455,17 @@ def _bookkeeping(
     rendered: Path,
     state: dict[str, Any],
     record: ProjectRecord,
+    kept: Mapping[str, bytes],
     deleted: tuple[str, ...] = (),
 ) -> None:
     """Queue the new merge bases and the new `.shopgen.yaml`, written after the project files.
 
     Every generated and template file the project keeps gets the new rendering as its base;
-    one left deleted or unmerged keeps the base it had (if any), so nothing pretends shopgen
-    wrote it; a removed module's files lose theirs."""
+    one left deleted or unmerged keeps the base it had in `kept` (if any), so nothing
+    pretends shopgen wrote it; a removed module's files lose theirs."""
     files = state["files"]
     skipped = set(work.kept_deleted) | set(work.kept_unmerged)
-    bases = kept_bases(project) or {}
+    bases = dict(kept)
     for name in deleted:
         bases.pop(name, None)
     for name in [*files["generated"], *files["template"]]:
