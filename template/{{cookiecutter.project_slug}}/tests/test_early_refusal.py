@@ -17,6 +17,7 @@ from app.orders.service import OrderService
 from tests import payloads
 from tests.markers import requires
 from tests.redis_server import fresh_redis_url
+from tests.variants import buy_variant
 
 pytestmark = requires("createOrder")
 
@@ -36,17 +37,6 @@ def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     )
 
 
-async def _buy(
-    client: httpx.AsyncClient, headers: Headers, product: Any, key: str, quantity: int = 1
-) -> httpx.Response:
-    line = {"variant_id": product["variants"][0]["id"], "quantity": quantity}
-    return await client.post(
-        "/api/v1/orders",
-        json={"items": [line], **payloads.CREATE_ORDER},
-        headers={**headers, "Idempotency-Key": key},
-    )
-
-
 async def test_a_sold_out_order_never_reaches_the_route(
     client: httpx.AsyncClient,
     customer_headers: Headers,
@@ -55,19 +45,21 @@ async def test_a_sold_out_order_never_reaches_the_route(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     product = await make_product(stock=1)
-    assert (await _buy(client, customer_headers, product, "key-last-unit")).status_code == 201
+    assert (
+        await buy_variant(client, customer_headers, product, "key-last-unit")
+    ).status_code == 201
 
     async def no_route(*args: object, **kwargs: object) -> None:
         raise AssertionError("the route placed a sold-out order")
 
     monkeypatch.setattr(OrderService, "place", no_route)
-    early = await _buy(client, customer_headers, product, "key-early-1")
+    early = await buy_variant(client, customer_headers, product, "key-early-1")
     assert early.status_code == 409
     assert early.headers["content-type"] == "application/json"
     assert "Idempotent-Replayed" not in early.headers
     monkeypatch.undo()
     # An admin's token goes to the route (its role is checked in the database): same answer.
-    routed = await _buy(client, admin_headers, product, "key-routed-1")
+    routed = await buy_variant(client, admin_headers, product, "key-routed-1")
     assert routed.status_code == 409
     assert routed.json() == early.json()
 
@@ -93,7 +85,7 @@ async def test_what_the_route_would_refuse_otherwise_still_reaches_it(
         headers={**customer_headers, "Idempotency-Key": "key-invalid"},
     )
     assert invalid.status_code == 422
-    anonymous = await _buy(client, {}, product, "key-anonymous")
+    anonymous = await buy_variant(client, {}, product, "key-anonymous")
     assert anonymous.status_code == 401
     no_key = await client.post(
         "/api/v1/orders",
@@ -107,14 +99,14 @@ async def test_limits_are_counted_once_whichever_way_a_request_goes(
     client: httpx.AsyncClient, customer_headers: Headers, make_product: Callable[..., Any]
 ) -> None:
     product = await make_product(stock=1)
-    bought = await _buy(client, customer_headers, product, "key-bought")  # the route: 1
+    bought = await buy_variant(client, customer_headers, product, "key-bought")  # the route: 1
     assert bought.status_code == 201
     # Sold out now. The retry is counted before routing, then replayed by the route: 2.
-    retried = await _buy(client, customer_headers, product, "key-bought")
+    retried = await buy_variant(client, customer_headers, product, "key-bought")
     assert retried.status_code == 201 and retried.headers["Idempotent-Replayed"] == "true"
-    refused = await _buy(client, customer_headers, product, "key-refused")  # 3
+    refused = await buy_variant(client, customer_headers, product, "key-refused")  # 3
     assert refused.status_code == 409
-    limited = await _buy(client, customer_headers, product, "key-limited")  # 4 > 3
+    limited = await buy_variant(client, customer_headers, product, "key-limited")  # 4 > 3
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) >= 1
 

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter
 from redis.asyncio import Redis
 
 from app.core.periodic import claim_period, run_periodically
+from tests.loops import assert_stops, swallowing
 
 INTERVAL = 0.2
 ROUNDS = 5
@@ -64,16 +65,6 @@ async def test_a_loop_stops_even_when_its_work_swallows_the_cancellation() -> No
     """A library may turn a cancellation into a normal return; shutdown must not wait on
     the loop forever because of it."""
     working = asyncio.Event()
-
-    async def work() -> None:
-        working.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            return
-
-    loop = asyncio.create_task(run_periodically("job", INTERVAL, work, redis=None))
+    loop = asyncio.create_task(run_periodically("job", INTERVAL, swallowing(working), redis=None))
     await asyncio.wait_for(working.wait(), DEADLINE)
-    loop.cancel()
-    done, _ = await asyncio.wait([loop], timeout=DEADLINE)
-    assert loop in done and loop.cancelled()
+    await assert_stops(loop)

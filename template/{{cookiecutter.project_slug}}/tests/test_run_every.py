@@ -9,9 +9,9 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 
 from app.core.tasks import run_every
+from tests.loops import DEADLINE, assert_stops, swallowing
 
 INTERVAL = 0.05
-DEADLINE = 10.0
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -19,13 +19,6 @@ async def _until(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the loop did not get there in time"
         await asyncio.sleep(0.01)
-
-
-async def _stop(*loops: asyncio.Task[None]) -> None:
-    for loop in loops:
-        loop.cancel()
-    done, _ = await asyncio.wait(loops, timeout=DEADLINE)
-    assert done == set(loops) and all(loop.cancelled() for loop in loops)
 
 
 async def test_a_failed_round_is_followed_by_the_next() -> None:
@@ -38,7 +31,7 @@ async def test_a_failed_round_is_followed_by_the_next() -> None:
 
     loop = asyncio.create_task(run_every(INTERVAL, work, name="job"))
     await _until(lambda: len(rounds) >= 3)
-    await _stop(loop)
+    await assert_stops(loop)
     # Rested between rounds: nothing asked for the next at once.
     assert all(b - a >= INTERVAL * 0.9 for a, b in zip(rounds, rounds[1:], strict=False))
 
@@ -52,7 +45,7 @@ async def test_a_round_with_more_to_do_is_followed_at_once() -> None:
 
     loop = asyncio.create_task(run_every(60, work, name="job"))
     await _until(lambda: len(rounds) == 4)
-    await _stop(loop)
+    await assert_stops(loop)
     assert rounds[-1] - rounds[0] < 5
 
 
@@ -74,20 +67,12 @@ async def test_with_a_lock_one_loop_at_a_time_runs_a_round(redis_client: Redis) 
         for _ in range(3)
     ]
     await _until(lambda: rounds >= 4)
-    await _stop(*loops)
+    await assert_stops(*loops)
     assert most == 1
 
 
 async def test_a_loop_stops_even_when_its_work_swallows_the_cancellation() -> None:
     working = asyncio.Event()
-
-    async def work() -> None:
-        working.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            return
-
-    loop = asyncio.create_task(run_every(INTERVAL, work, name="job"))
+    loop = asyncio.create_task(run_every(INTERVAL, swallowing(working), name="job"))
     await asyncio.wait_for(working.wait(), DEADLINE)
-    await _stop(loop)
+    await assert_stops(loop)

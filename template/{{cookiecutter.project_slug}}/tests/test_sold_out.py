@@ -15,9 +15,9 @@ from app.core.config import Settings
 from app.main import create_app
 from app.orders.models import IdempotencyRecord
 from app.stock.backend import MARK_ON_DATABASE, idempotency_mark_key
-from tests import payloads
 from tests.markers import requires
 from tests.redis_server import fresh_redis_url
+from tests.variants import buy_variant
 
 pytestmark = requires("createOrder")
 
@@ -27,18 +27,6 @@ Headers = dict[str, str]
 @pytest.fixture
 def settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
     return settings.model_copy(update={"redis_url": fresh_redis_url(request)})
-
-
-async def _buy(
-    client: httpx.AsyncClient, headers: Headers, product: Any, key: str, quantity: int = 1
-) -> httpx.Response:
-    """An order of the product's variant: the gate knows variants' counts."""
-    line = {"variant_id": product["variants"][0]["id"], "quantity": quantity}
-    return await client.post(
-        "/api/v1/orders",
-        json={"items": [line], **payloads.CREATE_ORDER},
-        headers={**headers, "Idempotency-Key": key},
-    )
 
 
 async def _recorded_keys(app: FastAPI) -> int:
@@ -53,25 +41,25 @@ async def test_a_sold_out_refusal_touches_no_database_and_replays(
     make_product: Callable[..., Any],
 ) -> None:
     product = await make_product(stock=2)
-    sold = [await _buy(client, customer_headers, product, f"key-sold-{n}") for n in range(2)]
+    sold = [await buy_variant(client, customer_headers, product, f"key-sold-{n}") for n in range(2)]
     assert [response.status_code for response in sold] == [201, 201]
     recorded = await _recorded_keys(app)
 
-    refused = await _buy(client, customer_headers, product, "key-refused")
+    refused = await buy_variant(client, customer_headers, product, "key-refused")
     assert refused.status_code == 409
     assert refused.json()["data"]["errors"][0]["type"] == "out_of_stock"
     assert refused.json()["data"]["errors"][0]["field"] == "items.0.quantity"
     assert await _recorded_keys(app) == recorded
 
-    again = await _buy(client, customer_headers, product, "key-refused")
+    again = await buy_variant(client, customer_headers, product, "key-refused")
     assert again.status_code == 409
     assert again.json() == refused.json()
     assert again.headers["Idempotent-Replayed"] == "true"
-    other_body = await _buy(client, customer_headers, product, "key-refused", quantity=2)
+    other_body = await buy_variant(client, customer_headers, product, "key-refused", quantity=2)
     assert other_body.status_code == 422
 
     # A key that bought before the sale ended gets its order again, not "sold out".
-    replayed = await _buy(client, customer_headers, product, "key-sold-0")
+    replayed = await buy_variant(client, customer_headers, product, "key-sold-0")
     assert replayed.status_code == 201
     assert replayed.json() == sold[0].json()
     assert replayed.headers["Idempotent-Replayed"] == "true"
@@ -81,10 +69,10 @@ async def test_the_stock_that_is_there_is_still_sold(
     client: httpx.AsyncClient, customer_headers: Headers, make_product: Callable[..., Any]
 ) -> None:
     product = await make_product(stock=3)
-    too_many = await _buy(client, customer_headers, product, "key-four", quantity=4)
+    too_many = await buy_variant(client, customer_headers, product, "key-four", quantity=4)
     assert too_many.status_code == 409
     assert "Only 3 units" in too_many.json()["data"]["errors"][0]["message"]
-    exact = await _buy(client, customer_headers, product, "key-three", quantity=3)
+    exact = await buy_variant(client, customer_headers, product, "key-three", quantity=3)
     assert exact.status_code == 201
 
 
@@ -95,7 +83,7 @@ async def test_redis_restarted_empty_marks_every_key_the_database_keeps(
     make_product: Callable[..., Any],
 ) -> None:
     product = await make_product(stock=1)
-    bought = await _buy(client, customer_headers, product, "key-before-restart")
+    bought = await buy_variant(client, customer_headers, product, "key-before-restart")
     assert bought.status_code == 201
     token = customer_headers["Authorization"].removeprefix("Bearer ")
     user_id = int(app.state.token_codec.decode(token, "access").subject)
@@ -107,10 +95,10 @@ async def test_redis_restarted_empty_marks_every_key_the_database_keeps(
         mark = server.get(idempotency_mark_key(user_id, "key-before-restart"))
         assert mark == MARK_ON_DATABASE
         assert server.ttl(idempotency_mark_key(user_id, "key-before-restart")) > 0
-    replayed = await _buy(client, customer_headers, product, "key-before-restart")
+    replayed = await buy_variant(client, customer_headers, product, "key-before-restart")
     assert replayed.status_code == 201
     assert replayed.json() == bought.json()
-    refused = await _buy(client, customer_headers, product, str(uuid.uuid4()))
+    refused = await buy_variant(client, customer_headers, product, str(uuid.uuid4()))
     assert refused.status_code == 409
 
 

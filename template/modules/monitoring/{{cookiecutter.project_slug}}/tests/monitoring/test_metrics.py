@@ -18,6 +18,7 @@ from app.monitoring.sampler import Sampler
 from app.orders.models import Order
 from app.payments.models import Payment
 from app.refunds.models import Refund
+from tests.loops import assert_stops, swallowing
 
 Headers = dict[str, str]
 # (metric name, sorted labels) -> value, as /metrics shows them.
@@ -192,17 +193,7 @@ async def test_sampling_stops_at_shutdown_even_when_a_sample_swallows_it(
     settings = MonitoringSettings(_env_file=None, sample_interval=60)  # type: ignore[call-arg]
     sampler = Sampler(app.state.sessionmaker, None, runtime.metrics, settings)
     sampling = asyncio.Event()
-
-    async def swallowing() -> None:
-        sampling.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            return
-
-    monkeypatch.setattr(sampler, "sample", swallowing)
+    monkeypatch.setattr(sampler, "sample", swallowing(sampling))
     job = asyncio.create_task(sampler.run_forever())
     await asyncio.wait_for(sampling.wait(), 10)
-    job.cancel()
-    done, _ = await asyncio.wait([job], timeout=10)
-    assert job in done and job.cancelled()
+    await assert_stops(job)
