@@ -33,7 +33,9 @@ from app.fulfilment.dependencies import create_shipping_uploader
 from app.health.probes import install_probes
 from app.modules import MODULES
 from app.orders import jobs as order_jobs
+from app.orders.batch import OrderBatches
 from app.orders.early_refusal import install_early_refusal
+from app.orders.pricing import HoldLimits
 from app.orders.sold_out import SoldOutGate
 from app.products.cache import ProductCache
 from app.products.http_cache import PublicReadCache
@@ -143,11 +145,15 @@ async def stop_job(job: asyncio.Task[None] | None) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = create_engine(
-        settings.database_url, transaction_pooling=settings.database_transaction_pooling
+        settings.database_url,
+        transaction_pooling=settings.database_transaction_pooling,
+        pool_size=settings.database_pool_size,
+        pool_timeout=settings.database_pool_timeout,
     )
     app.state.engine = engine
+    placed_listeners = order_placed_listeners(MODULES, app)
     app.state.sessionmaker = create_sessionmaker(
-        engine, change_listeners(MODULES, app), order_placed_listeners(MODULES, app)
+        engine, change_listeners(MODULES, app), placed_listeners
     )
     app.state.redis = create_redis(settings)
     app.state.rate_limits = RateLimits(settings, app.state.redis)
@@ -165,6 +171,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sold_out = (
         SoldOutGate(app.state.redis, timedelta(seconds=settings.idempotency_ttl))
         if app.state.redis is not None and settings.redis_down_policy == "fail_closed"
+        else None
+    )
+    app.state.order_batches = (
+        OrderBatches(
+            app.state.sessionmaker,
+            payment_window=timedelta(seconds=settings.order_payment_window),
+            idempotency_ttl=timedelta(seconds=settings.idempotency_ttl),
+            hold_limits=HoldLimits(
+                settings.max_pending_orders, settings.max_held_units_per_product
+            ),
+            product_cache=app.state.product_cache,
+            limit=settings.order_batch_limit,
+        )
+        if engine.dialect.name == "postgresql"
+        and not placed_listeners
+        and settings.order_batch_limit > 1
         else None
     )
     upkeep: asyncio.Task[None] | None = None

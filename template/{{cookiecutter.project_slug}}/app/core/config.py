@@ -25,6 +25,10 @@ class DatabaseSettings(BaseSettings):
     # transactions may run on different server connections, so nothing may outlive one
     # (no prepared statements kept by name, no session settings).
     database_transaction_pooling: bool = False
+    # Connections each process keeps open; never more, so a burst waits for one (up to
+    # DATABASE_POOL_TIMEOUT seconds) instead of opening and closing connections under load.
+    database_pool_size: int = Field(default=20, ge=1)
+    database_pool_timeout: float = Field(default=30.0, gt=0, description="seconds")
 
 
 class Settings(DatabaseSettings):
@@ -104,6 +108,9 @@ class Settings(DatabaseSettings):
     password_min_score: int = Field(default=2, ge=0, le=4)
 
     order_payment_window: int = Field(default=15 * 60, gt=0, description="seconds")
+    # On PostgreSQL, the orders that arrive while one transaction of orders commits go in the
+    # next one, up to this many (`app.orders.batch`); 1 places them one at a time.
+    order_batch_limit: int = Field(default=64, ge=1)
     order_expiry_interval: float = Field(default=60.0, ge=0, description="seconds; 0: no job")
     stock_reservation_ttl: int = Field(default=3600, gt=0, description="seconds")
     redis_down_policy: Literal["fail_closed", "database"] = "fail_closed"

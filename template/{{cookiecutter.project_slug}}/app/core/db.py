@@ -65,7 +65,16 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def create_engine(database_url: str, *, transaction_pooling: bool = False) -> AsyncEngine:
+def create_engine(
+    database_url: str,
+    *,
+    transaction_pooling: bool = False,
+    pool_size: int = 20,
+    pool_timeout: float = 30.0,
+) -> AsyncEngine:
+    """The app's engine. PostgreSQL connections are not pinged before each use (two round
+    trips a transaction): a connection the server dropped fails its request with 503, and
+    the pool then replaces every connection opened before the failure."""
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -78,9 +87,9 @@ def create_engine(database_url: str, *, transaction_pooling: bool = False) -> As
         connect_args = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
     return create_async_engine(
         database_url,
-        pool_size=10,
-        max_overflow=10,
-        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=pool_timeout,
         connect_args=connect_args,
     )
 

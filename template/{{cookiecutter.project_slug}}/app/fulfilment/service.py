@@ -33,7 +33,8 @@ from app.core.errors import (
 from app.fulfilment import contract_fields, item_contract_fields
 from app.fulfilment.models import Shipment, ShipmentItem
 from app.orders.models import Order, OrderItem
-from app.orders.service import MAX_AMOUNT, OrderNotFound, OrderService, Viewer
+from app.orders.pricing import MAX_AMOUNT
+from app.orders.service import OrderNotFound, OrderService, Viewer
 from app.orders.state import SHIPPABLE, IllegalTransition, OrderStatus, shipping_target
 from app.payments.models import Payment
 

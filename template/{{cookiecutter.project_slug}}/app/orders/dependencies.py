@@ -7,7 +7,8 @@ from app.auth.dependencies import CurrentPrincipal
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import BadRequest
-from app.orders.service import HoldLimits, OrderService, Viewer
+from app.orders.pricing import HoldLimits
+from app.orders.service import OrderService, Viewer
 from app.stock.backend import StockBackend
 
 KEY_LENGTH = range(8, 256)
@@ -28,6 +29,7 @@ async def get_order_service(request: Request, session: SessionDep) -> OrderServi
         product_cache=request.app.state.product_cache,
         hold_limits=HoldLimits(settings.max_pending_orders, settings.max_held_units_per_product),
         sold_out=request.app.state.sold_out,
+        batches=request.app.state.order_batches,
     )
 
 

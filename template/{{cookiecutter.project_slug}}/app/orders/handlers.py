@@ -20,7 +20,8 @@ from app.core.ratelimit import RateLimitsDep, counted
 from app.orders.dependencies import CurrentViewer, IdempotencyKey, OrderServiceDep
 from app.orders.export import CSV_MEDIA_TYPE, export_rows
 from app.orders.idempotency import fingerprint
-from app.orders.service import LineRequest, OrderFilters
+from app.orders.pricing import LineRequest
+from app.orders.service import OrderFilters
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 

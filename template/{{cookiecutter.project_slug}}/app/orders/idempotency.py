@@ -20,11 +20,13 @@ import asyncio
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -126,6 +128,55 @@ class IdempotencyKeys:
                 raise IdempotencyInProgress()
             return Answer(existing.status_code, existing.response, replayed=True)
         raise IdempotencyInProgress()
+
+    async def claim_together(self, asks: Sequence[tuple[int, str, str]]) -> list[Claim | None]:
+        """Claim keys (user, key, fingerprint) in the caller's transaction: a claim per key,
+        or None for a key the database has already (or that a transaction committed first),
+        to be answered the way `claim` answers it. The rows go in key order, so two such
+        transactions cannot each wait for the other's."""
+        now = utcnow()
+        rows = [
+            {
+                "user_id": user_id,
+                "key": key,
+                "fingerprint": digest,
+                "created_at": now,
+                "expires_at": now + self.ttl,
+            }
+            for user_id, key, digest in sorted(asks)
+        ]
+        insert = sqlite.insert if not self._row_locks else postgresql.insert
+        claimed = await self.session.execute(
+            insert(IdempotencyRecord)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["user_id", "key"])
+            .returning(IdempotencyRecord.id, IdempotencyRecord.user_id, IdempotencyRecord.key)
+        )
+        ids = {(user_id, key): record_id for record_id, user_id, key in claimed}
+        return [
+            Claim(ids[user_id, key]) if (user_id, key) in ids else None for user_id, key, _ in asks
+        ]
+
+    async def record_together(self, answers: Sequence[tuple[Claim, Answer]]) -> None:
+        """Put each answer in its claim's row, in the caller's transaction."""
+        if not answers:
+            return
+        await self.session.execute(
+            update(IdempotencyRecord),
+            [
+                {"id": claim.record_id, "status_code": answer.status_code, "response": answer.body}
+                for claim, answer in answers
+            ],
+        )
+
+    async def forget(self, claims: Sequence[Claim]) -> None:
+        """Delete claims in the caller's transaction: their requests failed for a reason
+        that is not theirs (5xx), and a retry should run afresh."""
+        if claims:
+            ids = [claim.record_id for claim in claims]
+            await self.session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(ids))
+            )
 
     @property
     def _row_locks(self) -> bool:

@@ -23,17 +23,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.addresses.models import Address
-from app.api import operations as ops
 from app.auth.models import User
 from app.core import changes
 from app.core.db import UTCDateTime, utcnow
-from app.core.envelope import ok
-from app.core.errors import Code, FieldErrors, ForeignReference, NotFound, ShopError, field_error
+from app.core.errors import NotFound, ShopError
 from app.fulfilment.models import Shipment
-from app.orders import contract_fields, item_contract_fields
+from app.orders import pricing
+from app.orders.batch import OrderBatches, PlaceAlone, Placing
 from app.orders.idempotency import Answer, Claim, IdempotencyKeys, error_body
 from app.orders.models import Order, OrderItem
+from app.orders.pricing import MAX_AMOUNT, HoldLimits, LineRequest
 from app.orders.sold_out import SoldOutGate
 from app.orders.state import (
     HOLDS_STOCK,
@@ -44,7 +43,6 @@ from app.orders.state import (
     check_transition,
 )
 from app.products.cache import ProductCache
-from app.products.models import Product, ProductVariant
 from app.refunds.models import Refund
 from app.stock import ledger
 from app.stock.backend import StockBackend, StockLine
@@ -54,56 +52,11 @@ logger = logging.getLogger(__name__)
 PaymentOutcome = Literal["paid", "already_paid", "paid_after_cancel"]
 # "api" for orders placed here; channels that mirror orders name themselves ("shopify", ...).
 OrderSource = str
-FOR_SALE = "active"
-# Amounts, ids and offsets are BIGINT: nothing larger reaches SQL.
-MAX_AMOUNT = 2**63 - 1
 EXPIRY_BATCH = 200
 
 
 class OrderNotFound(NotFound):
     msg = "Order not found"
-
-
-class UnorderableItems(FieldErrors):
-    """A line names a variant that cannot be sold; 422 like any invalid field."""
-
-
-class HoldLimitReached(ShopError):
-    """A customer's unpaid orders already hold as much as one customer may (409, 40905)."""
-
-    status_code, code = 409, Code.HOLD_LIMIT
-    msg = "Too many unpaid orders or units held; pay or cancel an order first"
-
-    def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__(data={"errors": errors})
-
-
-@dataclass(frozen=True, slots=True)
-class HoldLimits:
-    """Caps on what one customer's unpaid orders may hold at once."""
-
-    pending_orders: int = 5
-    units_per_product: int = 50
-
-
-@dataclass(frozen=True, slots=True)
-class LineRequest:
-    """A line as asked for: its variant, or a product with one variant."""
-
-    variant_id: int | None
-    product_id: int | None
-    quantity: int
-    # The line as the request body gave it: the contract's own fields are taken from it.
-    fields: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HeldLine:
-    """A line of a new order as the hold caps count it: per product, whatever its variant."""
-
-    index: int
-    product_id: int
-    sku: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +152,10 @@ class OrderService:
         product_cache: ProductCache | None = None,
         hold_limits: HoldLimits | None = None,
         sold_out: SoldOutGate | None = None,
+        batches: OrderBatches | None = None,
     ) -> None:
         self.session = session
+        self.batches = batches
         self.stock = stock
         self.sold_out = sold_out
         self.product_cache = product_cache
@@ -285,6 +240,25 @@ class OrderService:
             refused = await self.sold_out.check(user_id, idempotency_key, fingerprint, wanted)
             if refused is not None:
                 return refused
+        if self.batches is not None:
+            if self.session.in_transaction():
+                # Ends this request's read (an admin's role): its connection is not kept
+                # idle while the batch's transaction waits for one.
+                await self.session.commit()
+            placing = Placing(
+                user_id,
+                lines,
+                note,
+                address_id,
+                fields or {},
+                idempotency_key,
+                fingerprint,
+                self.stock,
+            )
+            try:
+                return await self.batches.place(placing)
+            except PlaceAlone:
+                pass  # its key is in the database: answered below, the way it was recorded
         claim = await self.idempotency.claim(user_id, idempotency_key, fingerprint)
         if isinstance(claim, Answer):
             return claim
@@ -304,120 +278,6 @@ class OrderService:
             await self.idempotency.drop(claim)
             raise
 
-    async def _priced(
-        self, lines: Sequence[LineRequest]
-    ) -> list[tuple[LineRequest, ProductVariant, Product]]:
-        """Each line with its variant and product, or 422 naming every line that cannot be
-        sold (42203 for a variant of another product than the line names)."""
-        variant_ids = {line.variant_id for line in lines if line.variant_id is not None}
-        variants = {
-            variant.id: variant
-            for variant in await self.session.scalars(
-                select(ProductVariant).where(ProductVariant.id.in_(variant_ids))
-            )
-        }
-        product_ids = {variant.product_id for variant in variants.values()}
-        product_ids |= {
-            line.product_id for line in lines if line.variant_id is None and line.product_id
-        }
-        products = {
-            product.id: product
-            for product in await self.session.scalars(
-                select(Product)
-                .options(selectinload(Product.variants))
-                .where(Product.id.in_(product_ids))
-            )
-        }
-        errors: list[dict[str, str]] = []
-        foreign: list[dict[str, str]] = []
-        seen: set[int] = set()
-        currency: str | None = None
-        priced: list[tuple[LineRequest, ProductVariant, Product]] = []
-        for index, line in enumerate(lines):
-            found = self._resolve(index, line, variants, products, errors, foreign)
-            if found is None:
-                continue
-            variant, product = found
-            # Named the way the line named it.
-            field = f"items.{index}.{'variant_id' if line.variant_id else 'product_id'}"
-            if variant.id in seen:
-                errors.append(field_error(field, "This variant is on another line.", "duplicate"))
-            elif currency is not None and product.currency != currency:
-                message = f"{variant.sku} is priced in {product.currency}, not {currency}."
-                errors.append(field_error(field, message, "currency_mismatch"))
-            else:
-                currency = product.currency
-                priced.append((line, variant, product))
-            seen.add(variant.id)
-        if foreign:
-            raise ForeignReference(foreign, "A line names a variant of another product")
-        total = sum(variant.price_cents * line.quantity for line, variant, _ in priced)
-        if not errors and total > MAX_AMOUNT:
-            message = "The order's total is larger than an amount can be."
-            errors.append(field_error("items", message, "total_too_large"))
-        if errors:
-            raise UnorderableItems(errors)
-        return priced
-
-    @staticmethod
-    def _resolve(
-        index: int,
-        line: LineRequest,
-        variants: Mapping[int, ProductVariant],
-        products: Mapping[int, Product],
-        errors: list[dict[str, str]],
-        foreign: list[dict[str, str]],
-    ) -> tuple[ProductVariant, Product] | None:
-        """The variant a line buys and its product; None, with the reason added to `errors`
-        (or `foreign`), when it cannot be sold."""
-        if line.variant_id is not None:
-            field = f"items.{index}.variant_id"
-            variant = variants.get(line.variant_id)
-            product = products.get(variant.product_id) if variant is not None else None
-            if variant is None or product is None or variant.deleted_at is not None:
-                message = f"Variant {line.variant_id} is not for sale."
-                errors.append(field_error(field, message, "not_for_sale"))
-                return None
-            if line.product_id is not None and line.product_id != variant.product_id:
-                message = f"Variant {variant.id} belongs to product {variant.product_id}."
-                foreign.append(field_error(field, message, "not_of_product"))
-                return None
-        elif line.product_id is not None:
-            field = f"items.{index}.product_id"
-            product = products.get(line.product_id)
-            if product is None or len(product.variants) == 0:
-                message = f"Product {line.product_id} is not for sale."
-                errors.append(field_error(field, message, "not_for_sale"))
-                return None
-            if len(product.variants) > 1:
-                message = (
-                    f"Product {product.id} has {len(product.variants)} variants; "
-                    "name one in variant_id."
-                )
-                errors.append(field_error(f"items.{index}.variant_id", message, "missing"))
-                return None
-            variant = product.variants[0]
-        else:
-            message = "Name the variant (variant_id), or a product with one variant."
-            errors.append(field_error(f"items.{index}.variant_id", message, "missing"))
-            return None
-        if product.deleted_at is not None or product.status != FOR_SALE:
-            message = f"Product {product.id} is not for sale."
-            errors.append(field_error(field, message, "not_for_sale"))
-            return None
-        return variant, product
-
-    async def _shipping_address(
-        self, user_id: int, address_id: int | None
-    ) -> dict[str, Any] | None:
-        if address_id is None:
-            return None
-        address = await self.session.get(Address, address_id)
-        if address is None or address.user_id != user_id:
-            message = f"No address {address_id} among yours."
-            raise ForeignReference([field_error("address_id", message, "not_yours")])
-        return address.shipping_copy()
-
     async def _place(
         self,
         user_id: int,
@@ -427,45 +287,25 @@ class OrderService:
         claim: Claim,
         fields: Mapping[str, Any],
     ) -> Answer:
-        priced = await self._priced(lines)
-        shipping_address = await self._shipping_address(user_id, address_id)
-        # Ends the read; on SQLite the write below then starts a fresh transaction.
-        await self.session.commit()
-        now = utcnow()
+        priced = pricing.price(lines, await pricing.read_catalogue(self.session, lines))
+        addresses = await pricing.read_addresses(self.session, [address_id] if address_id else [])
+        shipping_address = pricing.shipping_copy(addresses, user_id, address_id)
+        if self._sqlite:
+            # Ends the read: the write below then starts a fresh transaction, one that takes
+            # SQLite's write lock at its first write and can wait for it.
+            await self.session.commit()
         reservation = uuid.uuid4().hex
-        order = Order(
-            user_id=user_id,
-            status=OrderStatus.PENDING_PAYMENT,
-            currency=priced[0][2].currency,
-            total_cents=sum(v.price_cents * line.quantity for line, v, _ in priced),
-            source="api",
+        order = pricing.draft_order(
+            user_id,
+            priced,
             note=note,
             shipping_address=shipping_address,
+            fields=fields,
             reservation=reservation,
-            expires_at=now + self.payment_window,
-            created_at=now,
-            updated_at=now,
-            **contract_fields.column_values(fields),
-            items=[
-                OrderItem(
-                    product_id=product.id,
-                    variant_id=variant.id,
-                    sku=variant.sku,
-                    title=product.title,
-                    variant_title=variant.title,
-                    quantity=line.quantity,
-                    unit_price_cents=variant.price_cents,
-                    line_total_cents=variant.price_cents * line.quantity,
-                    currency=product.currency,
-                    **item_contract_fields.column_values(line.fields or {}),
-                )
-                for line, variant, product in priced
-            ],
+            now=utcnow(),
+            payment_window=self.payment_window,
         )
-        held = [
-            StockLine(variant.id, line.quantity, variant.sku, index)
-            for index, (line, variant, _) in enumerate(priced)
-        ]
+        held = pricing.held_lines(priced)
         await self.stock.reserve(reservation, held)
         try:
             await self.idempotency.hold(claim)
@@ -473,17 +313,15 @@ class OrderService:
             self.session.add(order)
             await ledger.take(self.session, held)
             await self.session.flush()
-            await self._check_holds(
-                user_id,
-                [
-                    HeldLine(i, product.id, variant.sku)
-                    for i, (_, variant, product) in enumerate(priced)
-                ],
+            holds = await pricing.read_holds(
+                self.session, [user_id], {p.product.id for p in priced}
             )
+            refusal = holds.refusal(self.hold_limits, user_id, priced)
+            if refusal is not None:
+                raise refusal
             await changes.order_placed(self.session, order.id, fields)
             await changes.record(self.session, "order", order.id)
-            data = ops.CreateOrderData.model_validate(order, from_attributes=True)
-            answer = Answer(201, ok(data).model_dump(mode="json"))
+            answer = Answer(201, pricing.created_body(order))
             await self.idempotency.record(claim, answer)
             await self.session.commit()
         except BaseException:
@@ -493,41 +331,19 @@ class OrderService:
         self._stock_moved()
         return answer
 
+    @property
+    def _sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
+
     async def _lock_customer(self, user_id: int) -> None:
         """Serialise one customer's checkouts, so the hold caps see every order before it.
         PostgreSQL locks the user's row. SQLite's single writer does the same by itself, and
         a read first would turn its write transaction into one that cannot wait for the lock."""
-        if self.session.get_bind().dialect.name == "sqlite":
+        if self._sqlite:
             return
-        await self.session.execute(select(User.id).where(User.id == user_id).with_for_update())
-
-    async def _check_holds(self, user_id: int, lines: Sequence[HeldLine]) -> None:
-        """Count this customer's unpaid orders and held units, the new order included."""
-        limits = self.hold_limits
-        pending = Order.user_id == user_id, Order.status == OrderStatus.PENDING_PAYMENT
-        orders = await self.session.scalar(select(func.count(Order.id)).where(*pending))
-        errors: list[dict[str, str]] = []
-        if (orders or 0) > limits.pending_orders:
-            message = f"At most {limits.pending_orders} unpaid orders at a time."
-            errors.append(field_error("items", message, "pending_orders_limit"))
-        rows = await self.session.execute(
-            select(OrderItem.product_id, func.sum(OrderItem.quantity))
-            .join(Order, Order.id == OrderItem.order_id)
-            .where(*pending, OrderItem.product_id.in_([line.product_id for line in lines]))
-            .group_by(OrderItem.product_id)
+        await self.session.execute(
+            select(User.id).where(User.id == user_id).with_for_update(key_share=True)
         )
-        held = {product_id: int(units or 0) for product_id, units in rows}
-        for line in lines:
-            if held.get(line.product_id, 0) > limits.units_per_product:
-                message = (
-                    f"At most {limits.units_per_product} units of {line.sku or line.product_id} "
-                    "in unpaid orders at a time."
-                )
-                errors.append(
-                    field_error(f"items.{line.index}.quantity", message, "units_held_limit")
-                )
-        if errors:
-            raise HoldLimitReached(errors)
 
     def _stock_moved(self) -> None:
         # Product reads show stock: this process's cache must not keep the old counts.

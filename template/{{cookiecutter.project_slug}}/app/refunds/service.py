@@ -42,7 +42,8 @@ from app.core.errors import (
 )
 from app.orders.idempotency import Answer, Claim, IdempotencyKeys, error_body
 from app.orders.models import Order, OrderItem
-from app.orders.service import MAX_AMOUNT, OrderNotFound, OrderService, Viewer
+from app.orders.pricing import MAX_AMOUNT
+from app.orders.service import OrderNotFound, OrderService, Viewer
 from app.orders.state import REFUNDABLE, IllegalTransition, OrderStatus
 from app.payments.models import Payment
 from app.payments.wechat import (
