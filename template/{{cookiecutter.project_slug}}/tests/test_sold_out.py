@@ -65,6 +65,41 @@ async def test_a_sold_out_refusal_touches_no_database_and_replays(
     assert replayed.headers["Idempotent-Replayed"] == "true"
 
 
+async def test_a_crowd_is_refused_and_a_restock_sells_again(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    customer_headers: Headers,
+    admin_headers: Headers,
+    make_product: Callable[..., Any],
+) -> None:
+    """The gate guesses a variant it found short is short still, and puts the guess right."""
+    product = await make_product(stock=1)
+    last = await buy_variant(client, customer_headers, product, "key-last")
+    assert last.status_code == 201
+    crowd = [
+        await buy_variant(client, customer_headers, product, f"key-crowd-{n}") for n in range(3)
+    ]
+    assert {response.status_code for response in crowd} == {409}
+    assert len({response.text for response in crowd}) == 1
+    for n, refused in enumerate(crowd):
+        replayed = await buy_variant(client, customer_headers, product, f"key-crowd-{n}")
+        assert replayed.json() == refused.json()
+        assert replayed.headers["Idempotent-Replayed"] == "true"
+
+    variant = product["variants"][0]["id"]
+    restocked = await client.patch(
+        f"/api/v1/products/{product['id']}/variants/{variant}",
+        json={"stock": 1},
+        headers=admin_headers,
+    )
+    assert restocked.status_code == 200, restocked.text
+    again = await buy_variant(client, customer_headers, product, "key-after-restock")
+    assert again.status_code == 201, again.text
+    user_id = again.json()["data"]["user_id"]
+    with redis.Redis.from_url(app.state.settings.redis_url) as server:
+        assert server.get(idempotency_mark_key(user_id, "key-after-restock")) == MARK_ON_DATABASE
+
+
 async def test_the_stock_that_is_there_is_still_sold(
     client: httpx.AsyncClient, customer_headers: Headers, make_product: Callable[..., Any]
 ) -> None:

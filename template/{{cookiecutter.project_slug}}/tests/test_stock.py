@@ -116,6 +116,33 @@ async def test_out_of_stock_changes_nothing(
     assert await redis_client.exists(reservation_key(plenty, "order-a")) == 0
 
 
+async def test_reserve_all_answers_each_order_as_reserve_would(
+    backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
+) -> None:
+    plenty = await make_variant(sku="A", stock=10)
+    scarce = await make_variant(sku="B", stock=1)
+    await backend.warm()
+    await redis_client.delete(stock_key(plenty))  # a count Redis lacks is warmed, as reserve does
+    orders = [
+        ("order-a", [StockLine(plenty, 3, "A", 0)]),
+        ("order-b", [StockLine(plenty, 2, "A", 0), StockLine(scarce, 2, "B", 1)]),
+        ("order-c", [StockLine(scarce, 1, "B", 0), StockLine(plenty, 1, "A", 1)]),
+    ]
+    first, short, last = await backend.reserve_all(orders)
+    assert first is None and last is None
+    assert isinstance(short, OutOfStock)
+    # Counted when it was refused: order-c, behind it in the round trip, took the last unit.
+    assert short.data["errors"][0]["message"] == "Only 0 units of B left."
+    # The short order holds nothing, not even its line that fitted.
+    assert await _count(redis_client, plenty) == 6
+    assert await _count(redis_client, scarce) == 0
+    assert await redis_client.exists(reservation_key(plenty, "order-b")) == 0
+    assert await redis_client.exists(reservation_key(scarce, "order-c")) == 1
+    # Again, as a retry would: each reservation is held once.
+    assert await backend.reserve_all(orders[:1] + orders[2:]) == [None, None]
+    assert await _count(redis_client, plenty) == 6
+
+
 async def test_release_returns_stock_exactly_once(
     backend: RedisStockBackend, redis_client: Redis, make_variant: Callable[..., Any]
 ) -> None:

@@ -38,10 +38,6 @@ logger = logging.getLogger(__name__)
 Rule = Literal["auth", "checkout"]
 Scope = Literal["ip", "account"]
 
-# Set on a request's scope when the checkout limits were counted for it before routing
-# (`app.orders.early_refusal`): the route does not count them again.
-COUNTED = "shop.checkout_limits_counted"
-
 OPERATION_RULES: Mapping[str, Rule] = {
     "createToken": "auth",
     "registerUser": "auth",
@@ -133,15 +129,8 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def counted(request: Request) -> bool:
-    """Whether this request's checkout limits were counted before routing."""
-    return bool(request.scope.get(COUNTED))
-
-
 def per_ip(rule: Rule) -> DependsMarker:
     async def limit_ip(request: Request, limits: RateLimitsDep) -> None:
-        if rule == "checkout" and counted(request):
-            return
         await limits.hit(rule, "ip", client_ip(request))
 
     return DependsMarker(limit_ip)

@@ -42,7 +42,7 @@ from app.orders import pricing
 from app.orders.idempotency import Answer, Claim, IdempotencyKeys, error_body
 from app.products.cache import ProductCache
 from app.products.models import ProductVariant
-from app.stock.backend import OutOfStock, StockBackend, StockLine
+from app.stock.backend import OutOfStock, RedisStockBackend, StockBackend, StockLine
 
 logger = logging.getLogger(__name__)
 
@@ -219,10 +219,21 @@ class OrderBatches:
         refused: list[tuple[Claim, ShopError]],
     ) -> list[_Draft]:
         """Hold each draft's stock in the stock backend; the drafts that hold it."""
-        results = await asyncio.gather(
-            *(draft.placing.stock.reserve(draft.reservation, draft.held) for draft in drafts),
-            return_exceptions=True,
-        )
+        results: list[BaseException | None] = [None] * len(drafts)
+        by_backend: dict[int, list[int]] = {}
+        for position, draft in enumerate(drafts):
+            by_backend.setdefault(id(draft.placing.stock), []).append(position)
+        for positions in by_backend.values():
+            stock = drafts[positions[0]].placing.stock
+            orders = [(drafts[p].reservation, drafts[p].held) for p in positions]
+            if isinstance(stock, RedisStockBackend):
+                outcomes_of: Sequence[BaseException | None] = await stock.reserve_all(orders)
+            else:
+                outcomes_of = await asyncio.gather(
+                    *(stock.reserve(*order) for order in orders), return_exceptions=True
+                )
+            for position, outcome in zip(positions, outcomes_of, strict=True):
+                results[position] = outcome
         reserved: list[_Draft] = []
         failure: BaseException | None = None
         for draft, result in zip(drafts, results, strict=True):

@@ -9,13 +9,12 @@ route's answer itself, and only those:
   parses strictly and passes both the contract's schema and the body model, an
   `Idempotency-Key` of 8 to 255 characters, a customer's valid access token (an admin's role
   is checked in the database, so that request goes to the route), every line naming a variant.
-- It looks at the stock counts first: a request whose lines Redis holds enough for goes to the
-  route untouched.
-- Otherwise it counts the request against the checkout limits, per address and then per
-  account as the route does (429 when a window is full), and asks the gate, which marks the key
-  and records the refusal: the answer is the route's 409, or on a retry the recorded one. When
-  the gate lets the request through after all (stock came back, or the key went on to the
-  database before), it goes to the route, marked so that its limits are not counted again.
+- It asks the gate, the one round trip the route would make there: the gate marks the key and
+  reads the stock counts. A request whose lines Redis holds enough for (or whose key went on
+  to the database before) goes to the route, marked so that the route does not ask again.
+- A refusal is recorded in the mark by the gate and answered here, the route's 409 (or on a
+  retry the recorded answer), once the request is counted against the checkout limits, per
+  address and then per account as the route counts them (429 when a window is full).
 
 Anything else (Redis down, a body or token the route would refuse) goes to the route, which
 answers as it always does. A flash sale's crowd sends the same few bodies over and over, so
@@ -37,13 +36,13 @@ from app.api import operations as ops
 from app.api import strict
 from app.api.binding import Handler, Operation
 from app.core.errors import ShopError, Unauthorized, envelope_response
-from app.core.ratelimit import COUNTED, RateLimits, client_ip
+from app.core.ratelimit import RateLimits, client_ip
 from app.core.security import TokenCodec
 from app.orders.dependencies import KEY_LENGTH
 from app.orders.handlers import REPLAYED_HEADER, create_order
 from app.orders.idempotency import fingerprint
-from app.orders.sold_out import SoldOutGate
-from app.stock.backend import StockLine
+from app.orders.sold_out import PASSED, SoldOutGate
+from app.stock.backend import StockLine, StockUnavailable
 
 _KEPT_BODIES, _KEPT_BODY_BYTES = 256, 4096
 
@@ -135,30 +134,35 @@ class EarlyRefusal:
             await self.app(scope, replay, send)
             return
         dumped, lines = order
-        if not await gate.short(lines):
-            await self.app(scope, replay, send)
-            return
-        limits: RateLimits = state.rate_limits
         request = Request(scope)
+        digest = fingerprint("POST", request.url.path, dumped)
+        try:
+            answer = await gate.check(customer, key, digest, lines)
+        except StockUnavailable:
+            await self.app(scope, replay, send)  # the route answers as it does without Redis
+            return
+        except ShopError as error:
+            refusal = envelope_response(
+                error.status_code, error.code, error.msg, error.data, error.headers
+            )
+        else:
+            if answer is None:
+                scope[PASSED] = True
+                await self.app(scope, replay, send)
+                return
+            refusal = JSONResponse(
+                answer.body, status_code=answer.status_code, headers={REPLAYED_HEADER: "true"}
+            )
+        # Answered here, and counted against the checkout limits as the route counts them.
+        limits: RateLimits = state.rate_limits
         try:
             await limits.hit("checkout", "ip", client_ip(request))
             await limits.hit("checkout", "account", f"user:{customer}")
-            digest = fingerprint("POST", request.url.path, dumped)
-            answer = await gate.check(customer, key, digest, lines)
         except ShopError as error:
-            response = envelope_response(
+            refusal = envelope_response(
                 error.status_code, error.code, error.msg, error.data, error.headers
             )
-            await self._answer(response, scope, replay, send)
-            return
-        if answer is None:
-            scope[COUNTED] = True
-            await self.app(scope, replay, send)
-            return
-        response = JSONResponse(
-            answer.body, status_code=answer.status_code, headers={REPLAYED_HEADER: "true"}
-        )
-        await self._answer(response, scope, replay, send)
+        await self._answer(refusal, scope, replay, send)
 
     def _customer(self, headers: Iterable[tuple[bytes, bytes]]) -> int | None:
         """The signed-in customer's id, if the token checks out and claims no more."""

@@ -16,7 +16,8 @@ from app.api.binding import Handler
 from app.auth.dependencies import CurrentAdmin
 from app.core.envelope import Envelope, ok
 from app.core.errors import FieldErrors, field_error
-from app.core.ratelimit import RateLimitsDep, counted
+from app.core.ratelimit import RateLimitsDep
+from app.orders import sold_out
 from app.orders.dependencies import CurrentViewer, IdempotencyKey, OrderServiceDep
 from app.orders.export import CSV_MEDIA_TYPE, export_rows
 from app.orders.idempotency import fingerprint
@@ -34,8 +35,7 @@ async def create_order(
     orders: OrderServiceDep,
     limits: RateLimitsDep,
 ) -> Response:
-    if not counted(request):
-        await limits.hit("checkout", "account", f"user:{viewer.user_id}")
+    await limits.hit("checkout", "account", f"user:{viewer.user_id}")
     lines = [
         LineRequest(
             getattr(item, "variant_id", None),
@@ -53,6 +53,7 @@ async def create_order(
         fields=body.model_dump(),
         idempotency_key=key,
         fingerprint=fingerprint("POST", request.url.path, body.model_dump(mode="json")),
+        gated=bool(request.scope.get(sold_out.PASSED)),
     )
     headers = {REPLAYED_HEADER: "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)

@@ -22,6 +22,7 @@ and gets its recorded answer. That holds while Redis holds the marks:
 
 import json
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -42,12 +43,23 @@ from app.stock.backend import (
 logger = logging.getLogger(__name__)
 
 REFUSED = b"refused:"
+# How long a variant found short is guessed to be short still, and how many are remembered.
+GUESS_FOR, REMEMBERED = 1.0, 1024
+# Set on a request's scope when this gate let it through before routing
+# (`app.orders.early_refusal`): the route does not ask again.
+PASSED = "shop.sold_out_gate_passed"
 
 
 class SoldOutGate:
+    """The gate. It remembers, for a second, the variants it found short: the next request
+    for one is marked with its refusal in the same round trip that reads the counts, instead
+    of a second round trip once they are read. A guess the counts belie is put right there
+    (the refusal they call for, or the plain mark when the line is in stock again)."""
+
     def __init__(self, redis: RedisClient, ttl: timedelta) -> None:
         self._redis = redis
         self._ttl = int(ttl.total_seconds())
+        self._short: dict[int, tuple[int, float]] = {}  # variant: its count, when it was read
 
     async def check(
         self, user_id: int, key: str, digest: str, lines: Sequence[StockLine]
@@ -55,42 +67,49 @@ class SoldOutGate:
         """The recorded answer of an earlier refusal, or None to go on to the database;
         raises `OutOfStock` (and records it) when a line's count is short."""
         mark = idempotency_mark_key(user_id, key)
+        guess = self._guess(lines)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.exists(EPOCH_KEY)
-                pipe.set(mark, MARK_ON_DATABASE, nx=True, ex=self._ttl)
+                value = _record(digest, guess) if guess is not None else MARK_ON_DATABASE
+                pipe.set(mark, value, nx=True, ex=self._ttl)
                 for line in lines:
                     pipe.get(stock_key(line.variant_id))
                 loaded, fresh, *counts = await pipe.execute()
             if not fresh:
                 return await self._replay(mark, digest)
-            if not loaded:
-                return None
-            short = _short_line(lines, counts)
-            if short is not None:
-                line, count = short
-                refusal = OutOfStock(line, max(count, 0))
-                body = {"code": int(refusal.code), "data": refusal.data, "msg": refusal.msg}
-                record = json.dumps({"fingerprint": digest, "body": body})
-                await self._redis.set(mark, REFUSED + record.encode(), xx=True, keepttl=True)
-                raise refusal
+            short = _short_line(lines, counts) if loaded else None
+            self._remember(lines, counts)
+            refusal = OutOfStock(short[0], max(short[1], 0)) if short is not None else None
+            if refusal is not None and (guess is None or guess.data != refusal.data):
+                await self._redis.set(mark, _record(digest, refusal), xx=True, keepttl=True)
+            elif refusal is None and guess is not None:
+                await self._redis.set(mark, MARK_ON_DATABASE, xx=True, keepttl=True)
         except (RedisError, OSError) as error:
             logger.warning("Redis is down (%r); refusing orders until it is back", error)
             raise StockUnavailable() from error
+        if refusal is not None:
+            raise refusal
         return None
 
-    async def short(self, lines: Sequence[StockLine]) -> bool:
-        """Whether Redis counts fewer units than a line asks for: a look, marking nothing,
-        before a request is worth `check`ing here; False when Redis cannot tell."""
-        try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.exists(EPOCH_KEY)
-                for line in lines:
-                    pipe.get(stock_key(line.variant_id))
-                loaded, *counts = await pipe.execute()
-        except (RedisError, OSError):
-            return False
-        return bool(loaded) and _short_line(lines, counts) is not None
+    def _guess(self, lines: Sequence[StockLine]) -> OutOfStock | None:
+        """The refusal the counts read last second call for, if any."""
+        now = time.monotonic()
+        for line in lines:
+            seen = self._short.get(line.variant_id)
+            if seen is not None and now - seen[1] < GUESS_FOR and seen[0] < line.quantity:
+                return OutOfStock(line, max(seen[0], 0))
+        return None
+
+    def _remember(self, lines: Sequence[StockLine], counts: Sequence[bytes | None]) -> None:
+        now = time.monotonic()
+        for line, count in zip(lines, counts, strict=True):
+            if count is not None and int(count) < line.quantity:
+                if len(self._short) >= REMEMBERED and line.variant_id not in self._short:
+                    self._short.clear()
+                self._short[line.variant_id] = (int(count), now)
+            else:
+                self._short.pop(line.variant_id, None)
 
     async def _replay(self, mark: str, digest: str) -> Answer | None:
         value = await self._redis.get(mark)
@@ -100,6 +119,12 @@ class SoldOutGate:
         if record["fingerprint"] != digest:
             raise IdempotencyKeyReused()
         return Answer(409, record["body"], replayed=True)
+
+
+def _record(digest: str, refusal: OutOfStock) -> bytes:
+    """A mark that keeps a refusal, for the request's retries."""
+    body = {"code": int(refusal.code), "data": refusal.data, "msg": refusal.msg}
+    return REFUSED + json.dumps({"fingerprint": digest, "body": body}).encode()
 
 
 def _short_line(
