@@ -1,6 +1,8 @@
 """Dependencies failing: Redis restarted empty, the database unreachable, an attempt that
 failed halfway. The service answers what the contract says and recovers by itself."""
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,6 +15,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.config import Settings
+from app.core.ratelimit import RateLimits
+from app.core.redis import create_redis
 from app.main import create_app
 from app.stock.backend import EPOCH_KEY, StockBackend, StockLine, stock_key
 from tests import payloads
@@ -124,3 +128,36 @@ async def test_a_failed_attempt_releases_its_idempotency_key_at_once(
     assert failed.headers["Retry-After"]
     retried = await client.post("/api/v1/orders", json=body, headers=headers)
     assert retried.status_code == 201, retried.text
+
+
+async def test_a_redis_that_never_answers_is_given_up_on_in_time(settings: Settings) -> None:
+    """Commands, pipelines and the rate limiter each answer within REDIS_TIMEOUT when Redis
+    accepts connections and then says nothing."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    silent_settings = settings.model_copy(
+        update={"redis_url": f"redis://127.0.0.1:{port}/0", "redis_timeout": 0.2}
+    )
+    client = create_redis(silent_settings)
+    assert client is not None
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await client.get("anything")
+        with pytest.raises(TimeoutError):
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.get("anything")
+                await pipe.execute()
+        limits = RateLimits(silent_settings.model_copy(update={"rate_limits_enabled": True}), client)
+        await limits.hit("checkout", "account", "user:1")  # counted locally instead
+        assert time.monotonic() - started < 3
+    finally:
+        await client.aclose()
+        for writer in held:
+            writer.close()
+        server.close()

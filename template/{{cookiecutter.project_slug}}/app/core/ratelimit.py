@@ -13,6 +13,7 @@ limit that stops limiting would let a login flood through the moment Redis blink
 request is 429 (42901) with `Retry-After`, before any work is done.
 """
 
+import asyncio
 import hashlib
 import logging
 import math
@@ -52,6 +53,9 @@ class RateLimits:
     def __init__(self, settings: Settings, redis: RedisClient | None = None) -> None:
         """`redis` lends its connection pool: the app's client owns and closes it."""
         self.enabled = settings.rate_limits_enabled
+        # The shared pool's connections carry no socket timeout (`app.core.redis.TimedRedis`):
+        # each call is bounded here.
+        self._timeout = settings.redis_timeout
         self._items: dict[tuple[Rule, Scope], Sequence[RateLimitItem]] = {
             ("auth", "ip"): parse_many(settings.rate_limit_auth_per_ip),
             ("auth", "account"): parse_many(settings.rate_limit_auth_per_account),
@@ -82,13 +86,14 @@ class RateLimits:
         for item in self._items[rule, scope]:
             limiter = self._shared
             try:
-                allowed = await limiter.hit(item, rule, scope, key)
-            except StorageError as error:
+                async with asyncio.timeout(self._timeout):
+                    allowed = await limiter.hit(item, rule, scope, key)
+            except (StorageError, TimeoutError) as error:
                 logger.warning("rate limit storage unavailable (%s); counting locally", error)
                 limiter = self._local
                 allowed = await limiter.hit(item, rule, scope, key)
             if not allowed:
-                wait = await _wait(limiter, item, rule, scope, key)
+                wait = await _wait(limiter, self._timeout, item, rule, scope, key)
                 raise RateLimited(headers={"Retry-After": str(wait)})
 
 
@@ -107,10 +112,13 @@ def _cluster_storage(target: RedisTarget, timeout: float) -> Storage:
     )
 
 
-async def _wait(limiter: MovingWindowRateLimiter, item: RateLimitItem, *identifiers: str) -> int:
+async def _wait(
+    limiter: MovingWindowRateLimiter, timeout: float, item: RateLimitItem, *identifiers: str
+) -> int:
     try:
-        stats = await limiter.get_window_stats(item, *identifiers)
-    except StorageError:
+        async with asyncio.timeout(timeout):
+            stats = await limiter.get_window_stats(item, *identifiers)
+    except (StorageError, TimeoutError):
         return item.get_expiry()
     return max(1, math.ceil(stats.reset_time - time.time()))
 

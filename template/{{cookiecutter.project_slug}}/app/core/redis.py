@@ -7,10 +7,12 @@ others from it. Every script and pipeline here is written for a Cluster: the key
 script touches share a hash tag (`stock:{42}`, `resv:{42}:...`), so they live in one slot.
 """
 
+import asyncio
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
+from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -37,6 +39,33 @@ class RedisTarget:
     cluster: bool
 
 
+class TimedRedis(Redis):
+    """A client whose every command and pipeline answers within `timeout` seconds, bounded
+    by `asyncio.timeout` around the call rather than by the socket timeout: redis-py bounds
+    each socket write with `asyncio.wait_for`, which on Python 3.11 runs the write in a task
+    of its own, a cost every command would pay. A command cut short by the timeout closes its
+    connection, as a socket timeout does."""
+
+    timeout: float = 0.5
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        async with asyncio.timeout(self.timeout):
+            return await super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        pipe = TimedPipeline(self.connection_pool, self.response_callbacks, transaction, shard_hint)
+        pipe.timeout = self.timeout
+        return pipe
+
+
+class TimedPipeline(Pipeline):
+    timeout: float = 0.5
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        async with asyncio.timeout(self.timeout):
+            return await super().execute(raise_on_error)
+
+
 def redis_target(settings: Settings) -> RedisTarget | None:
     if not settings.redis_url:
         return None
@@ -51,7 +80,6 @@ def create_redis(settings: Settings) -> RedisClient | None:
     if target is None:
         return None
     options = {
-        "socket_timeout": settings.redis_timeout,
         "socket_connect_timeout": settings.redis_timeout,
         "health_check_interval": 30,
         # One immediate retry replaces a connection that died with a Redis restart; the
@@ -60,14 +88,22 @@ def create_redis(settings: Settings) -> RedisClient | None:
         "decode_responses": False,
     }
     if target.cluster:
-        return RedisCluster.from_url(target.url, max_connections=CLUSTER_MAX_CONNECTIONS, **options)
+        return RedisCluster.from_url(
+            target.url,
+            max_connections=CLUSTER_MAX_CONNECTIONS,
+            socket_timeout=settings.redis_timeout,
+            **options,
+        )
     # A rush beyond MAX_CONNECTIONS commands at once waits for a free connection (up to
     # POOL_WAIT_SECONDS) instead of failing: redis-py's default pool refuses the 101st at
     # once, which a flash sale reaches in its first millisecond.
     pool = BlockingConnectionPool.from_url(
         target.url, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS, **options
     )
-    return Redis.from_pool(pool)
+    client = TimedRedis.from_pool(pool)
+    assert isinstance(client, TimedRedis)
+    client.timeout = settings.redis_timeout
+    return client
 
 
 async def ping(client: RedisClient | None) -> RedisStatus:

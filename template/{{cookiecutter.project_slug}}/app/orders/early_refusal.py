@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import operations as ops
@@ -41,8 +41,8 @@ from app.core.security import TokenCodec
 from app.orders.dependencies import KEY_LENGTH
 from app.orders.handlers import REPLAYED_HEADER, create_order
 from app.orders.idempotency import fingerprint
-from app.orders.sold_out import PASSED, SoldOutGate
-from app.stock.backend import StockLine, StockUnavailable
+from app.orders.sold_out import PASSED, SoldOutGate, refusal_response
+from app.stock.backend import OutOfStock, StockLine, StockUnavailable
 
 _KEPT_BODIES, _KEPT_BODY_BYTES = 256, 4096
 
@@ -141,6 +141,8 @@ class EarlyRefusal:
         except StockUnavailable:
             await self.app(scope, replay, send)  # the route answers as it does without Redis
             return
+        except OutOfStock as error:
+            refusal: Response = refusal_response(error)
         except ShopError as error:
             refusal = envelope_response(
                 error.status_code, error.code, error.msg, error.data, error.headers
@@ -224,9 +226,7 @@ class EarlyRefusal:
             lines.append(StockLine(variant_id, item.quantity, index=index))
         return model.model_dump(mode="json"), tuple(lines)
 
-    async def _answer(
-        self, response: JSONResponse, scope: Scope, receive: Receive, send: Send
-    ) -> None:
+    async def _answer(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = self._route_of(scope)  # so metrics name the route as the router would
         await response(scope, receive, send)
 

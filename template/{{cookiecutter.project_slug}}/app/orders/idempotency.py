@@ -23,9 +23,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -161,10 +161,17 @@ class IdempotencyKeys:
         """Put each answer in its claim's row, in the caller's transaction."""
         if not answers:
             return
+        table = cast(Table, IdempotencyRecord.__table__)
         await self.session.execute(
-            update(IdempotencyRecord),
+            update(table)
+            .where(table.c.id == bindparam("claim_id"))
+            .values(status_code=bindparam("answer_status"), response=bindparam("answer_body")),
             [
-                {"id": claim.record_id, "status_code": answer.status_code, "response": answer.body}
+                {
+                    "claim_id": claim.record_id,
+                    "answer_status": answer.status_code,
+                    "answer_body": answer.body,
+                }
                 for claim, answer in answers
             ],
         )

@@ -89,18 +89,23 @@ async def read_catalogue(session: AsyncSession, lines: Iterable[LineRequest]) ->
             select(ProductVariant).where(ProductVariant.id.in_(variant_ids))
         )
     }
-    product_ids = {variant.product_id for variant in variants.values()}
-    product_ids |= {
-        line.product_id for line in lines if line.variant_id is None and line.product_id
-    }
+    # A product's variants are read only for a line naming the product alone.
+    alone = {line.product_id for line in lines if line.variant_id is None and line.product_id}
     products = {
         product.id: product
         for product in await session.scalars(
-            select(Product)
-            .options(selectinload(Product.variants))
-            .where(Product.id.in_(product_ids))
+            select(Product).where(
+                Product.id.in_({variant.product_id for variant in variants.values()} - alone)
+            )
         )
     }
+    if alone:
+        products.update(
+            (product.id, product)
+            for product in await session.scalars(
+                select(Product).options(selectinload(Product.variants)).where(Product.id.in_(alone))
+            )
+        )
     return Catalogue(variants, products)
 
 

@@ -20,6 +20,7 @@ and gets its recorded answer. That holds while Redis holds the marks:
   default), for the stock counts as much as for these marks.
 """
 
+import functools
 import json
 import logging
 import time
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from redis.exceptions import RedisError
+from starlette.responses import Response
 
 from app.core.redis import RedisClient
 from app.orders.idempotency import Answer, IdempotencyKeyReused
@@ -80,25 +82,24 @@ class SoldOutGate:
                 return await self._replay(mark, digest)
             short = _short_line(lines, counts) if loaded else None
             self._remember(lines, counts)
-            refusal = OutOfStock(short[0], max(short[1], 0)) if short is not None else None
-            if refusal is not None and (guess is None or guess.data != refusal.data):
-                await self._redis.set(mark, _record(digest, refusal), xx=True, keepttl=True)
-            elif refusal is None and guess is not None:
+            if short is not None and short != guess:
+                await self._redis.set(mark, _record(digest, short), xx=True, keepttl=True)
+            elif short is None and guess is not None:
                 await self._redis.set(mark, MARK_ON_DATABASE, xx=True, keepttl=True)
         except (RedisError, OSError) as error:
             logger.warning("Redis is down (%r); refusing orders until it is back", error)
             raise StockUnavailable() from error
-        if refusal is not None:
-            raise refusal
+        if short is not None:
+            raise OutOfStock(*short)
         return None
 
-    def _guess(self, lines: Sequence[StockLine]) -> OutOfStock | None:
-        """The refusal the counts read last second call for, if any."""
+    def _guess(self, lines: Sequence[StockLine]) -> tuple[StockLine, int] | None:
+        """The short line the counts read last second call for, if any."""
         now = time.monotonic()
         for line in lines:
             seen = self._short.get(line.variant_id)
             if seen is not None and now - seen[1] < GUESS_FOR and seen[0] < line.quantity:
-                return OutOfStock(line, max(seen[0], 0))
+                return line, max(seen[0], 0)
         return None
 
     def _remember(self, lines: Sequence[StockLine], counts: Sequence[bytes | None]) -> None:
@@ -121,17 +122,33 @@ class SoldOutGate:
         return Answer(409, record["body"], replayed=True)
 
 
-def _record(digest: str, refusal: OutOfStock) -> bytes:
-    """A mark that keeps a refusal, for the request's retries."""
-    body = {"code": int(refusal.code), "data": refusal.data, "msg": refusal.msg}
-    return REFUSED + json.dumps({"fingerprint": digest, "body": body}).encode()
+def _record(digest: str, short: tuple[StockLine, int]) -> bytes:
+    """A mark that keeps the refusal of a short line, for the request's retries."""
+    return b"".join(
+        (REFUSED, b'{"fingerprint": "', digest.encode(), b'", "body": ', _body(*short), b"}")
+    )
+
+
+def refusal_response(refusal: OutOfStock) -> Response:
+    """The 409 the route gives a short line, from its bytes written once."""
+    body = _body(refusal.line, refusal.available)
+    return Response(body, status_code=refusal.status_code, media_type="application/json")
+
+
+@functools.lru_cache(maxsize=256)
+def _body(line: StockLine, available: int | None) -> bytes:
+    """The answer to a short line, written once: a crowd gets the same few."""
+    refusal = OutOfStock(line, available)
+    return json.dumps(
+        {"code": int(refusal.code), "data": refusal.data, "msg": refusal.msg}
+    ).encode()
 
 
 def _short_line(
     lines: Sequence[StockLine], counts: Sequence[bytes | None]
 ) -> tuple[StockLine, int] | None:
-    """The first line Redis counts fewer units for than it asks, with that count."""
+    """The first line Redis counts fewer units for than it asks, with what it has left."""
     for line, count in zip(lines, counts, strict=True):
         if count is not None and int(count) < line.quantity:
-            return line, int(count)
+            return line, max(int(count), 0)
     return None

@@ -255,7 +255,7 @@ class PaymentService:
         if lock is not None:
             try:
                 acquired = await lock.acquire()
-            except RedisError:
+            except (RedisError, OSError):
                 logger.warning("Redis unavailable for lock %s; relying on row locks", name)
                 lock = None
             else:
@@ -265,7 +265,7 @@ class PaymentService:
             yield
         finally:
             if lock is not None and acquired:
-                with suppress(RedisError):
+                with suppress(RedisError, OSError):
                     await lock.release()
 
 

@@ -141,6 +141,7 @@ class OutOfStock(ShopError):
         }
         super().__init__(data={"errors": [error]})
         self.line = line
+        self.available = available
 
 
 class StockUnavailable(Unavailable):
