@@ -98,7 +98,11 @@ def create_redis(settings: Settings) -> RedisClient | None:
     # POOL_WAIT_SECONDS) instead of failing: redis-py's default pool refuses the 101st at
     # once, which a flash sale reaches in its first millisecond.
     pool = BlockingConnectionPool.from_url(
-        target.url, max_connections=MAX_CONNECTIONS, timeout=POOL_WAIT_SECONDS, **options
+        target.url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=POOL_WAIT_SECONDS,
+        socket_timeout=None,  # TimedRedis bounds each call instead
+        **options,
     )
     client = TimedRedis.from_pool(pool)
     assert isinstance(client, TimedRedis)
