@@ -3,9 +3,11 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -218,6 +220,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+def native_telemetry(environ: Mapping[str, str]) -> dict[str, Any]:
+    """FastAPI's own OpenTelemetry instrumentation where OpenTelemetry is configured through
+    the environment (any `OTEL_*` variable); otherwise it is switched off, rather than asked
+    on every request whether a provider has turned up (/metrics serves Prometheus either way).
+    Versions of FastAPI without it keep the option as an unused extra."""
+    if any(name.startswith(("OTEL_", "FASTAPI_OTEL_")) for name in environ):
+        return {}
+    return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level)
@@ -228,6 +240,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        **native_telemetry(os.environ),
     )
     app.state.settings = settings
     app.state.token_codec = TokenCodec(settings)

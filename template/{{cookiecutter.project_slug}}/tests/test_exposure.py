@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.api.contract import SWAGGER_UI_CSS_SRI, SWAGGER_UI_JS_SRI
 from app.auth.models import User
 from app.core.config import Settings
-from app.main import create_app
+from app.main import create_app, native_telemetry
 from tests import payloads
 from tests.conftest import ADMIN_EMAIL
 from tests.markers import requires
@@ -189,3 +189,10 @@ async def test_a_token_whose_subject_is_not_a_user_id_is_401(
         )
         assert response.status_code == 401, subject
         assert response.json()["code"] == 40101, subject
+
+
+def test_fastapi_telemetry_only_where_opentelemetry_is_configured() -> None:
+    off = native_telemetry({"PATH": "/usr/bin"})
+    assert off == {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    assert native_telemetry({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"}) == {}
+    assert native_telemetry({"FASTAPI_OTEL_AUTO_CONFIGURE": "true"}) == {}
