@@ -174,7 +174,7 @@ def test_an_old_project_takes_the_new_template_and_keeps_its_edits(old_project: 
 
     # The template's changes arrived, the user's edits stayed.
     text = service.read_text(encoding="utf-8")
-    assert SERVICE_EDIT + SERVICE_ANCHOR in text and "item_contract_fields.column_values" in text
+    assert SERVICE_EDIT + SERVICE_ANCHOR in text and "pricing.draft_order(" in text
     assert "PaymentContractFields" in (old_project / "app/payments/models.py").read_text("utf-8")
     handlers_text = handlers.read_text(encoding="utf-8")
     assert handlers_text.endswith(HANDLERS_EDIT)

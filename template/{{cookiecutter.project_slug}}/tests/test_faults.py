@@ -153,7 +153,9 @@ async def test_a_redis_that_never_answers_is_given_up_on_in_time(settings: Setti
             async with client.pipeline(transaction=False) as pipe:
                 pipe.get("anything")
                 await pipe.execute()
-        limits = RateLimits(silent_settings.model_copy(update={"rate_limits_enabled": True}), client)
+        limits = RateLimits(
+            silent_settings.model_copy(update={"rate_limits_enabled": True}), client
+        )
         await limits.hit("checkout", "account", "user:1")  # counted locally instead
         assert time.monotonic() - started < 3
     finally:
