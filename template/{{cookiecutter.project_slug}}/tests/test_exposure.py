@@ -78,6 +78,9 @@ async def test_production_metrics_need_the_token(settings: Settings, engine: Asy
     assert refused.json()["code"] == 40101
     assert allowed.status_code == 200
     assert "http_requests_total" in allowed.text
+    # Each answer is counted under its route and status, however often the series is reused.
+    refusals = 'http_requests_total{method="GET",route="/metrics",status="401"} 2.0'
+    assert refusals in allowed.text
 
 
 async def test_a_refused_cors_preflight_answers_in_the_envelope(

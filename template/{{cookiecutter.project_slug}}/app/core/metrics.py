@@ -22,6 +22,8 @@ from app.core.config import Settings
 from app.core.errors import Unauthorized
 
 UNMATCHED = "<unmatched>"
+# Labelled series kept at hand; routes are templates, so a service has a few hundred at most.
+MAX_SERIES = 1024
 
 
 class Metrics:
@@ -66,6 +68,8 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled series of each (method, route, status), looked up once: a route has few.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,10 +88,19 @@ class MetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", UNMATCHED)
-            method = scope["method"]
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+            key = (scope["method"], getattr(route, "path", UNMATCHED), status)
+            series = self._series.get(key)
+            if series is None:
+                method, template, _ = key
+                series = (
+                    self.metrics.requests.labels(method, template, str(status)),
+                    self.metrics.latency.labels(method, template),
+                )
+                if len(self._series) < MAX_SERIES:
+                    self._series[key] = series
+            requests, latency = series
+            requests.inc()
+            latency.observe(time.perf_counter() - start)
 
 
 def _authorised(request: Request, token: str) -> bool:
