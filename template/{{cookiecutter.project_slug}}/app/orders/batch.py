@@ -30,18 +30,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auth.models import User
 from app.core import changes
 from app.core.db import utcnow
 from app.core.errors import ShopError
 from app.orders import pricing
 from app.orders.idempotency import Answer, Claim, IdempotencyKeys, error_body
 from app.products.cache import ProductCache
-from app.products.models import ProductVariant
+from app.stock import ledger
 from app.stock.backend import OutOfStock, RedisStockBackend, StockBackend, StockLine
 
 logger = logging.getLogger(__name__)
@@ -263,23 +260,11 @@ class OrderBatches:
         """Lock, count and write the drafts that may be placed; those, with their answers."""
         if not drafts:
             return []
-        users = sorted({draft.placing.user_id for draft in drafts})
-        # FOR NO KEY UPDATE: the claims and orders written for these customers hold key-share
-        # locks on their rows, which this must not wait for.
-        await session.execute(
-            select(User.id)
-            .where(User.id.in_(users))
-            .order_by(User.id)
-            .with_for_update(key_share=True)
+        users = {draft.placing.user_id for draft in drafts}
+        await pricing.lock_customers(session, users)
+        counts = await ledger.lock(
+            session, {line.variant_id for draft in drafts for line in draft.held}
         )
-        variant_ids = sorted({line.variant_id for draft in drafts for line in draft.held})
-        rows = await session.execute(
-            select(ProductVariant.id, ProductVariant.stock, ProductVariant.deleted_at)
-            .where(ProductVariant.id.in_(variant_ids))
-            .order_by(ProductVariant.id)
-            .with_for_update()
-        )
-        counts = {variant: stock if gone is None else 0 for variant, stock, gone in rows}
         product_ids = {line.product.id for draft in drafts for line in draft.priced}
         holds = await pricing.read_holds(session, users, product_ids)
         placed: list[_Draft] = []
@@ -307,7 +292,11 @@ class OrderBatches:
             for draft in placed
         ]
         session.add_all(orders)
-        await _take(session, placed)
+        taken: dict[int, int] = {}
+        for draft in placed:
+            for line in draft.held:
+                taken[line.variant_id] = taken.get(line.variant_id, 0) + line.quantity
+        await ledger.take_counted(session, taken)
         await session.flush()
         answers: list[tuple[_Draft, Answer]] = []
         for draft, order in zip(placed, orders, strict=True):
@@ -335,22 +324,3 @@ class OrderBatches:
         for line in draft.held:
             counts[line.variant_id] -= line.quantity
         return None
-
-
-async def _take(session: AsyncSession, drafts: Sequence[_Draft]) -> None:
-    """Take the drafts' units from their variants' rows, locked and counted already."""
-    taken: dict[int, int] = {}
-    for draft in drafts:
-        for line in draft.held:
-            taken[line.variant_id] = taken.get(line.variant_id, 0) + line.quantity
-    result = await session.execute(
-        update(ProductVariant)
-        .where(ProductVariant.id.in_(taken))
-        .values(stock=ProductVariant.stock - case(taken, value=ProductVariant.id))
-        .execution_options(synchronize_session=False)
-    )
-    assert isinstance(result, CursorResult)
-    if result.rowcount != len(taken):
-        raise RuntimeError(f"took stock from {result.rowcount} of {len(taken)} locked variants")
-    for variant_id in sorted(taken):
-        await changes.record(session, "stock", variant_id)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from app.addresses.models import Address
 from app.api import operations as ops
+from app.auth.models import User
 from app.core.envelope import ok
 from app.core.errors import Code, FieldErrors, ForeignReference, ShopError, field_error
 from app.orders import contract_fields, item_contract_fields
@@ -248,6 +249,22 @@ class Holds:
                 )
                 errors.append(field_error(f"items.{index}.quantity", message, "units_held_limit"))
         return HoldLimitReached(errors) if errors else None
+
+
+async def lock_customers(session: AsyncSession, user_ids: Collection[int]) -> None:
+    """Serialise these customers' checkouts, so the hold caps see every order before theirs:
+    PostgreSQL locks their rows in id order, FOR NO KEY UPDATE (the claims and orders written
+    for a customer hold key-share locks on the row, which this must not wait for). SQLite's
+    single writer does the same by itself, and a read first would turn its write transaction
+    into one that cannot wait for the lock."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    await session.execute(
+        select(User.id)
+        .where(User.id.in_(user_ids))
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+    )
 
 
 async def read_holds(

@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.auth.models import User
 from app.core import changes
 from app.core.db import UTCDateTime, utcnow
 from app.core.errors import NotFound, ShopError
@@ -311,7 +310,7 @@ class OrderService:
         await self.stock.reserve(reservation, held)
         try:
             await self.idempotency.hold(claim)
-            await self._lock_customer(user_id)
+            await pricing.lock_customers(self.session, [user_id])
             self.session.add(order)
             await ledger.take(self.session, held)
             await self.session.flush()
@@ -336,16 +335,6 @@ class OrderService:
     @property
     def _sqlite(self) -> bool:
         return self.session.get_bind().dialect.name == "sqlite"
-
-    async def _lock_customer(self, user_id: int) -> None:
-        """Serialise one customer's checkouts, so the hold caps see every order before it.
-        PostgreSQL locks the user's row. SQLite's single writer does the same by itself, and
-        a read first would turn its write transaction into one that cannot wait for the lock."""
-        if self._sqlite:
-            return
-        await self.session.execute(
-            select(User.id).where(User.id == user_id).with_for_update(key_share=True)
-        )
 
     def _stock_moved(self) -> None:
         # Product reads show stock: this process's cache must not keep the old counts.

@@ -5,9 +5,9 @@ decremented only while it still has enough, so concurrent orders cannot both tak
 unit. Lines go in variant id order, so two multi-line orders lock rows in the same order.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,33 @@ async def take(session: AsyncSession, lines: Sequence[StockLine]) -> None:
             )
             raise OutOfStock(line, available)
         await changes.record(session, "stock", line.variant_id)
+
+
+async def lock(session: AsyncSession, variant_ids: Collection[int]) -> dict[int, int]:
+    """Lock the variants' rows in id order; the units each has (none once deleted). Units
+    counted under the lock may then be taken with `take_counted`, for many orders at once."""
+    rows = await session.execute(
+        select(ProductVariant.id, ProductVariant.stock, ProductVariant.deleted_at)
+        .where(ProductVariant.id.in_(variant_ids))
+        .order_by(ProductVariant.id)
+        .with_for_update()
+    )
+    return {variant: stock if gone is None else 0 for variant, stock, gone in rows}
+
+
+async def take_counted(session: AsyncSession, taken: Mapping[int, int]) -> None:
+    """Take units per variant in one statement from rows `lock` holds and counted enough."""
+    result = await session.execute(
+        update(ProductVariant)
+        .where(ProductVariant.id.in_(taken))
+        .values(stock=ProductVariant.stock - case(dict(taken), value=ProductVariant.id))
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    if result.rowcount != len(taken):
+        raise RuntimeError(f"took stock from {result.rowcount} of {len(taken)} locked variants")
+    for variant_id in sorted(taken):
+        await changes.record(session, "stock", variant_id)
 
 
 async def restore(session: AsyncSession, lines: Sequence[StockLine]) -> None:
