@@ -17,9 +17,8 @@ from app.orders.batch import OrderBatches
 from app.orders.models import IdempotencyRecord, Order
 from app.orders.pricing import HoldLimits
 from app.stock.backend import StockBackend, StockLine
-from tests import payloads
 from tests.markers import requires
-from tests.variants import variant_of, variant_stock
+from tests.variants import buy_variant, variant_of, variant_stock
 
 pytestmark = requires("createOrder")
 
@@ -38,16 +37,6 @@ def _batches(app: FastAPI, pending_orders: int = 5) -> OrderBatches:
     return batches
 
 
-async def _order(
-    client: httpx.AsyncClient, headers: Headers, variant_id: int, quantity: int, key: str
-) -> httpx.Response:
-    return await client.post(
-        "/api/v1/orders",
-        json={"items": [{"variant_id": variant_id, "quantity": quantity}], **payloads.CREATE_ORDER},
-        headers={**headers, "Idempotency-Key": key},
-    )
-
-
 async def _orders_of(app: FastAPI) -> int:
     async with app.state.sessionmaker() as session:
         return int(await session.scalar(select(func.count(Order.id))) or 0)
@@ -62,16 +51,17 @@ async def test_orders_sent_together_get_their_own_answers(
     make_product: Callable[..., Any],
 ) -> None:
     _batches(app, pending_orders=1)
-    tea = await variant_of(app, (await make_product(sku="TEA", stock=4))["id"])
-    cup = await variant_of(app, (await make_product(sku="CUP", stock=1))["id"])
-    before = await _order(client, customer_headers, tea, 1, "placed-before")
+    tea_product = await make_product(sku="TEA", stock=4)
+    cup_product = await make_product(sku="CUP", stock=1)
+    tea, cup = await variant_of(app, tea_product["id"]), await variant_of(app, cup_product["id"])
+    before = await buy_variant(client, customer_headers, tea_product, "placed-before", 1)
     assert before.status_code == 201, before.text
     first, short, capped, admins, again = await asyncio.gather(
-        _order(client, other_customer_headers, tea, 2, "together-first"),
-        _order(client, other_customer_headers, cup, 2, "together-short"),
-        _order(client, customer_headers, tea, 1, "together-capped"),
-        _order(client, admin_headers, tea, 1, "together-admin"),
-        _order(client, other_customer_headers, tea, 2, "together-first"),
+        buy_variant(client, other_customer_headers, tea_product, "together-first", 2),
+        buy_variant(client, other_customer_headers, cup_product, "together-short", 2),
+        buy_variant(client, customer_headers, tea_product, "together-capped", 1),
+        buy_variant(client, admin_headers, tea_product, "together-admin", 1),
+        buy_variant(client, other_customer_headers, tea_product, "together-first", 2),
     )
     assert first.status_code == admins.status_code == 201, first.text + admins.text
     # Refused for their own reasons, beside orders that were placed.
@@ -88,7 +78,7 @@ async def test_orders_sent_together_get_their_own_answers(
     assert await _orders_of(app) == 3
 
     # Every answer was recorded for its key, refusals too.
-    retried = await _order(client, other_customer_headers, cup, 2, "together-short")
+    retried = await buy_variant(client, other_customer_headers, cup_product, "together-short", 2)
     assert retried.json() == short.json()
     assert retried.headers["Idempotent-Replayed"] == "true"
     async with app.state.sessionmaker() as session:
@@ -126,12 +116,13 @@ async def test_a_batch_that_fails_places_each_order_alone(
     make_product: Callable[..., Any],
 ) -> None:
     _batches(app)
-    tea = await variant_of(app, (await make_product(sku="TEA", stock=10))["id"])
+    tea_product = await make_product(sku="TEA", stock=10)
+    tea = await variant_of(app, tea_product["id"])
     app.state.stock = failing = _FailingFirstBatch(app.state.stock)
     answers = await asyncio.gather(
-        _order(client, customer_headers, tea, 1, "placed-alone-1"),
-        _order(client, other_customer_headers, tea, 2, "placed-alone-2"),
-        _order(client, customer_headers, tea, 3, "placed-alone-3"),
+        buy_variant(client, customer_headers, tea_product, "placed-alone-1", 1),
+        buy_variant(client, other_customer_headers, tea_product, "placed-alone-2", 2),
+        buy_variant(client, customer_headers, tea_product, "placed-alone-3", 3),
     )
     assert failing.failed == 1
     assert [answer.status_code for answer in answers] == [201, 201, 201]
@@ -146,10 +137,11 @@ async def test_an_order_alone_fails_with_its_own_error(
     make_product: Callable[..., Any],
 ) -> None:
     _batches(app)
-    tea = await variant_of(app, (await make_product(sku="TEA", stock=10))["id"])
+    tea_product = await make_product(sku="TEA", stock=10)
+    tea = await variant_of(app, tea_product["id"])
     app.state.stock = _FailingFirstBatch(app.state.stock)
-    failed = await _order(client, customer_headers, tea, 1, "alone-fails")
+    failed = await buy_variant(client, customer_headers, tea_product, "alone-fails", 1)
     assert failed.status_code == 500
-    retried = await _order(client, customer_headers, tea, 1, "alone-fails")
+    retried = await buy_variant(client, customer_headers, tea_product, "alone-fails", 1)
     assert retried.status_code == 201, retried.text
     assert await variant_stock(app, tea) == 9
