@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -207,8 +208,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as modules:
             for module in MODULES:
                 await modules.enter_async_context(module.lifespan(app))
+            settle_startup_objects()
             yield
     finally:
+        gc.unfreeze()
 {% if cookiecutter._shopgen.answers.shopify_sync %}
         await stop_job(sweeper)
 {% endif %}
@@ -218,6 +221,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await engine.dispose()
+
+
+def settle_startup_objects() -> None:
+    """Leave what startup built (modules, routes, models, the contract) out of the garbage
+    collector's rounds: it lives as long as the process, and each full round would walk all
+    of it again, stalling every request in flight (about 100 ms a round under load, several
+    rounds a minute). Requests' own objects are collected as before."""
+    gc.collect()
+    gc.freeze()
 
 
 def native_telemetry(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from app.api import strict
 from app.api.handlers import HANDLERS
 from app.api.operations import OPERATIONS
 from app.core.config import Settings
@@ -62,6 +63,30 @@ async def test_a_sold_out_order_never_reaches_the_route(
     routed = await buy_variant(client, admin_headers, product, "key-routed-1")
     assert routed.status_code == 409
     assert routed.json() == early.json()
+
+
+async def test_a_body_checked_before_routing_is_not_checked_again(
+    client: httpx.AsyncClient,
+    customer_headers: Headers,
+    make_product: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    product = await make_product(stock=5)
+    checked: list[Any] = []
+    check = strict._contract_errors
+
+    def counted(validator: Any, body: Any) -> list[dict[str, Any]]:
+        checked.append(body)
+        return check(validator, body)
+
+    monkeypatch.setattr(strict, "_contract_errors", counted)
+    assert (await buy_variant(client, customer_headers, product, "key-checked-1")).status_code == 201
+    assert checked == []
+    # A line naming its product alone is left to the route, which checks the body itself.
+    body = {"items": [{"product_id": product["id"], "quantity": 1}]}
+    headers = {**customer_headers, "Idempotency-Key": "key-checked-2"}
+    assert (await client.post("/api/v1/orders", json=body, headers=headers)).status_code == 201
+    assert checked == [body]
 
 
 async def test_what_the_route_would_refuse_otherwise_still_reaches_it(

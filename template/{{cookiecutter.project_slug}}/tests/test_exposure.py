@@ -1,6 +1,7 @@
 """What the service gives away: headers, docs, metrics, configuration errors, weak passwords,
 and what a stale token may still see."""
 
+import gc
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -199,3 +200,13 @@ def test_fastapi_telemetry_only_where_opentelemetry_is_configured() -> None:
     assert off == {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
     assert native_telemetry({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"}) == {}
     assert native_telemetry({"FASTAPI_OTEL_AUTO_CONFIGURE": "true"}) == {}
+
+
+async def test_startup_objects_are_left_out_of_collections_while_serving(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    app = create_app(settings)
+    assert gc.get_freeze_count() == 0
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0

@@ -37,6 +37,9 @@ from app.api.contract import read_contract
 
 # Set on the routes of operations that read their raw body to check a signature first.
 RAW_BODY_MARK = "x-shopgen-raw-body"
+# Set on a request's scope by a middleware that read its body and found the contract takes
+# it (`app.orders.early_refusal`): the route does not check it again.
+BODY_CHECKED = "shop.body_checked_against_contract"
 # What the contract found wrong with the body of the request being handled.
 _contract_errors_found: ContextVar[tuple[dict[str, Any], ...]] = ContextVar(
     "contract_errors_found", default=()
@@ -239,7 +242,8 @@ class ContractRoute(APIRoute):
             if errors:
                 raise RequestValidationError(errors)
             strict = StrictRequest(request.scope, request.receive)
-            if validator is not None and _is_json(request) and await strict.body():
+            check = None if request.scope.get(BODY_CHECKED) else validator
+            if check is not None and _is_json(request) and await strict.body():
                 try:
                     body = await strict.json()
                 except json.JSONDecodeError as error:
@@ -251,7 +255,7 @@ class ContractRoute(APIRoute):
                         "ctx": {"error": error.msg},
                     }
                     raise RequestValidationError([malformed]) from None
-                errors = _contract_errors(validator, body)
+                errors = _contract_errors(check, body)
             found = _contract_errors_found.set(tuple(errors))
             try:
                 return await handle(strict)

@@ -11,7 +11,8 @@ route's answer itself, and only those:
   is checked in the database, so that request goes to the route), every line naming a variant.
 - It asks the gate, the one round trip the route would make there: the gate marks the key and
   reads the stock counts. A request whose lines Redis holds enough for (or whose key went on
-  to the database before) goes to the route, marked so that the route does not ask again.
+  to the database before) goes to the route, marked so that the route neither asks again
+  nor checks the body against the contract again.
 - A refusal is recorded in the mark by the gate and answered here, the route's 409 (or on a
   retry the recorded answer), once the request is counted against the checkout limits, per
   address and then per account as the route counts them (429 when a window is full).
@@ -133,6 +134,7 @@ class EarlyRefusal:
         if order is None:
             await self.app(scope, replay, send)
             return
+        scope[strict.BODY_CHECKED] = True  # the body the route is given is this one
         dumped, lines = order
         request = Request(scope)
         digest = fingerprint("POST", request.url.path, dumped)
