@@ -1,5 +1,6 @@
-"""Sold-out createOrders are answered before routing, as the route answers them, and only
-those: everything else still reaches the route, and no limit is counted twice."""
+"""createOrders answered before routing as the route answers them: sold-out ones refused,
+the ones the gate lets through placed by the route's own handler. Everything else still
+reaches the route, and no limit is counted twice."""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
+from starlette.types import Receive, Scope, Send
 
 from app.api import strict
 from app.api.handlers import HANDLERS
@@ -63,6 +66,68 @@ async def test_a_sold_out_order_never_reaches_the_route(
     routed = await buy_variant(client, admin_headers, product, "key-routed-1")
     assert routed.status_code == 409
     assert routed.json() == early.json()
+
+
+async def test_an_order_the_gate_lets_through_is_placed_without_the_router(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    customer_headers: Headers,
+    admin_headers: Headers,
+    make_product: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    product = await make_product(stock=5)
+    route = next(
+        each
+        for each in app.router.routes
+        if getattr(each, "path", None) == "/api/v1/orders" and "POST" in getattr(each, "methods", ())
+    )
+
+    async def unrouted(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("the order was routed")
+
+    monkeypatch.setattr(route, "app", unrouted)
+    placed = await buy_variant(client, customer_headers, product, "key-placed-early")
+    assert placed.status_code == 201
+    assert "Idempotent-Replayed" not in placed.headers
+    again = await buy_variant(client, customer_headers, product, "key-placed-early")
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == placed.json()
+    monkeypatch.undo()
+    # An admin's token goes to the route: the same answer, for the same order.
+    routed = await buy_variant(client, admin_headers, product, "key-placed-routed")
+    assert routed.status_code == 201
+    assert routed.json()["data"].keys() == placed.json()["data"].keys()
+    assert routed.json()["data"]["items"][0]["variant_id"] == product["variants"][0]["id"]
+
+
+async def test_what_placing_raises_is_answered_by_the_apps_own_handlers(
+    client: httpx.AsyncClient,
+    customer_headers: Headers,
+    make_product: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    draft = await make_product(sku="DRAFT-1", stock=3, status="draft")
+    refused = await buy_variant(client, customer_headers, draft, "key-draft")
+    assert refused.status_code == 422
+    assert refused.json()["data"]["errors"][0]["type"] == "not_for_sale"
+    product = await make_product(stock=3)
+
+    async def unreachable(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO orders", {}, OSError("connection refused"))
+
+    monkeypatch.setattr(OrderService, "place", unreachable)
+    down = await buy_variant(client, customer_headers, product, "key-database-down")
+    assert down.status_code == 503
+    assert down.headers["Retry-After"] == "5"
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(OrderService, "place", broken)
+    failed = await buy_variant(client, customer_headers, product, "key-with-a-bug")
+    assert failed.status_code == 500, failed.text
+    assert "a bug" not in failed.text
 
 
 async def test_a_body_checked_before_routing_is_not_checked_again(

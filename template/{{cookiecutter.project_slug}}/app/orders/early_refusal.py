@@ -1,4 +1,5 @@
-"""Sold-out answers before routing, for the crowd that comes after a flash sale's last unit.
+"""createOrder answered before routing: sold-out answers for the crowd that comes after a
+flash sale's last unit, and the orders the gate lets through placed without the router.
 
 Nearly every createOrder then is refused, and through FastAPI each pays for routing,
 dependency resolution and the handler before the sold-out gate (`app.orders.sold_out`)
@@ -11,8 +12,10 @@ route's answer itself, and only those:
   is checked in the database, so that request goes to the route), every line naming a variant.
 - It asks the gate, the one round trip the route would make there: the gate marks the key and
   reads the stock counts. A request whose lines Redis holds enough for (or whose key went on
-  to the database before) goes to the route, marked so that the route neither asks again
-  nor checks the body against the contract again.
+  to the database before) is handled as the route handles it, by the route's own handler
+  and dependencies (the per-address limit, the order service on a session of its own),
+  with the body already read and checked; what they raise is answered by the app's own
+  exception handlers. Routing it would only read, parse and check it all again.
 - A refusal is recorded in the mark by the gate and answered here, the route's 409 (or on a
   retry the recorded answer), once the request is counted against the checkout limits, per
   address and then per account as the route counts them (429 when a window is full).
@@ -23,8 +26,10 @@ what a body was found to be (checked against the contract and the model) is kept
 bytes (small ones, a few hundred at most) for the next request that sends them.
 """
 
+import inspect
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,15 +44,25 @@ from app.api.binding import Handler, Operation
 from app.core.errors import ShopError, Unauthorized, envelope_response
 from app.core.ratelimit import RateLimits, client_ip
 from app.core.security import TokenCodec
-from app.orders.dependencies import KEY_LENGTH
+from app.orders.dependencies import KEY_LENGTH, get_order_service
 from app.orders.handlers import REPLAYED_HEADER, create_order
 from app.orders.idempotency import fingerprint
+from app.orders.service import Viewer
 from app.orders.sold_out import PASSED, SoldOutGate, refusal_response
 from app.stock.backend import OutOfStock, StockLine, StockUnavailable
 
 _KEPT_BODIES, _KEPT_BODY_BYTES = 256, 4096
 
-Order = tuple[Any, tuple[StockLine, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A createOrder body as the route takes it: the model, the body as the handler
+    fingerprints it, and the lines the gate reads."""
+
+    body: Any  # the operation's body model, as the handler takes it
+    dumped: Any
+    lines: tuple[StockLine, ...]
 
 
 def install_early_refusal(
@@ -135,11 +150,10 @@ class EarlyRefusal:
             await self.app(scope, replay, send)
             return
         scope[strict.BODY_CHECKED] = True  # the body the route is given is this one
-        dumped, lines = order
-        request = Request(scope)
-        digest = fingerprint("POST", request.url.path, dumped)
+        request = Request(scope, replay)
+        digest = fingerprint("POST", request.url.path, order.dumped)
         try:
-            answer = await gate.check(customer, key, digest, lines)
+            answer = await gate.check(customer, key, digest, order.lines)
         except StockUnavailable:
             await self.app(scope, replay, send)  # the route answers as it does without Redis
             return
@@ -152,7 +166,8 @@ class EarlyRefusal:
         else:
             if answer is None:
                 scope[PASSED] = True
-                await self.app(scope, replay, send)
+                placed = await self._place(request, customer, key, order)
+                await self._answer(placed, scope, replay, send)
                 return
             refusal = JSONResponse(
                 answer.body, status_code=answer.status_code, headers={REPLAYED_HEADER: "true"}
@@ -194,6 +209,23 @@ class EarlyRefusal:
             if not message.get("more_body", False):
                 return b"".join(chunks), False
 
+    async def _place(self, request: Request, customer: int, key: str, order: Order) -> Response:
+        """What the route answers an order the gate let through."""
+        state = request.app.state
+        limits: RateLimits = state.rate_limits
+        try:
+            await limits.hit("checkout", "ip", client_ip(request))
+            async with state.sessionmaker() as session:
+                orders = await get_order_service(request, session)
+                viewer = Viewer(user_id=customer, admin=False)
+                return await create_order(request, order.body, key, viewer, orders, limits)
+        except Exception as error:
+            handler = _exception_handler(request.app, error)
+            if handler is None:
+                raise
+            answer = handler(request, error)
+            return await answer if inspect.isawaitable(answer) else answer
+
     def _known(self, body: bytes) -> Order | None:
         if body in self._orders:
             return self._orders[body]
@@ -226,7 +258,7 @@ class EarlyRefusal:
             if variant_id is None:
                 return None  # a line naming a product alone is resolved in the database
             lines.append(StockLine(variant_id, item.quantity, index=index))
-        return model.model_dump(mode="json"), tuple(lines)
+        return Order(model, model.model_dump(mode="json"), tuple(lines))
 
     async def _answer(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = self._route_of(scope)  # so metrics name the route as the router would
@@ -241,3 +273,15 @@ class EarlyRefusal:
                     self._route = route
                     break
         return self._route
+
+
+ExceptionHandler = Callable[[Request, Exception], Response | Awaitable[Response]]
+
+
+def _exception_handler(app: FastAPI, error: Exception) -> ExceptionHandler | None:
+    """The app's handler of `error`, found as the router's exception middleware finds it."""
+    handlers: Mapping[Any, ExceptionHandler] = app.exception_handlers
+    for kind in type(error).__mro__:
+        if kind in handlers:
+            return handlers[kind]
+    return None
