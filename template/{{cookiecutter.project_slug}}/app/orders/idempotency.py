@@ -25,7 +25,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Integer,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -158,10 +169,31 @@ class IdempotencyKeys:
         ]
 
     async def record_together(self, answers: Sequence[tuple[Claim, Answer]]) -> None:
-        """Put each answer in its claim's row, in the caller's transaction."""
+        """Put each answer in its claim's row, in the caller's transaction: on PostgreSQL in
+        one statement, the answers sent as arrays (one UPDATE a row would cost the server a
+        statement each)."""
         if not answers:
             return
         table = cast(Table, IdempotencyRecord.__table__)
+        if self._row_locks:
+            ids = [claim.record_id for claim, _ in answers]
+            codes = [answer.status_code for _, answer in answers]
+            bodies = [json.dumps(answer.body) for _, answer in answers]
+            given = (
+                func.unnest(
+                    bindparam("ids", ids, postgresql.ARRAY(BigInteger)),
+                    bindparam("codes", codes, postgresql.ARRAY(Integer)),
+                    bindparam("bodies", bodies, postgresql.ARRAY(Text)),
+                )
+                .table_valued("id", "status_code", "response")
+                .render_derived(name="answers")
+            )
+            await self.session.execute(
+                update(table)
+                .where(table.c.id == given.c.id)
+                .values(status_code=given.c.status_code, response=given.c.response.cast(JSON))
+            )
+            return
         await self.session.execute(
             update(table)
             .where(table.c.id == bindparam("claim_id"))
