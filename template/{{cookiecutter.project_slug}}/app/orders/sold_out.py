@@ -48,7 +48,7 @@ REFUSED = b"refused:"
 # How long a variant found short is guessed to be short still, and how many are remembered.
 GUESS_FOR, REMEMBERED = 1.0, 1024
 # Set on a request's scope when this gate let it through before routing
-# (`app.orders.early_refusal`): the route does not ask again.
+# (`app.orders.early_refusal`): the handler placing it does not ask again.
 PASSED = "shop.sold_out_gate_passed"
 
 
