@@ -3,8 +3,8 @@ flash sale's last unit, and the orders the gate lets through placed without the 
 
 Nearly every createOrder then is refused, and through FastAPI each pays for routing,
 dependency resolution and the handler before the sold-out gate (`app.orders.sold_out`)
-refuses it from Redis: most of what it costs. This middleware gives those requests the
-route's answer itself, and only those:
+refuses it from Redis: most of what it costs. So this middleware asks the gate itself, and
+gives the route's answer to the requests the route would have asked it for, and only those:
 
 - It takes a request the route would take up to the gate: no query string, a JSON body that
   parses strictly and passes both the contract's schema and the body model, an
