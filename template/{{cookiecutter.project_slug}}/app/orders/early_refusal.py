@@ -54,7 +54,6 @@ from app.stock.backend import OutOfStock, StockLine, StockUnavailable
 _KEPT_BODIES, _KEPT_BODY_BYTES = 256, 4096
 
 
-
 @dataclass(frozen=True, slots=True)
 class Order:
     """A createOrder body as the route takes it: the model, the body as the handler
