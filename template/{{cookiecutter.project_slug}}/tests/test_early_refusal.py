@@ -7,17 +7,20 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from app.api import strict
 from app.api.handlers import HANDLERS
 from app.api.operations import OPERATIONS
 from app.core.config import Settings
+from app.core.errors import ShopError
 from app.main import create_app
-from app.orders.early_refusal import EarlyRefusal, install_early_refusal
+from app.orders.early_refusal import EarlyRefusal, _exception_handler, install_early_refusal
 from app.orders.service import OrderService
+from app.stock.backend import OutOfStock, StockLine
 from tests import payloads
 from tests.markers import requires
 from tests.redis_server import fresh_redis_url
@@ -129,6 +132,20 @@ async def test_what_placing_raises_is_answered_by_the_apps_own_handlers(
     failed = await buy_variant(client, customer_headers, product, "key-with-a-bug")
     assert failed.status_code == 500, failed.text
     assert "a bug" not in failed.text
+
+
+def test_an_error_is_answered_by_the_handler_the_router_would_pick(settings: Settings) -> None:
+    app = create_app(settings)
+
+    async def teapot(request: Request, error: Exception) -> Response:
+        return Response(status_code=418)
+
+    app.add_exception_handler(418, teapot)
+    assert _exception_handler(app, HTTPException(418)) is teapot
+    assert _exception_handler(app, HTTPException(404)) is app.exception_handlers[HTTPException]
+    shop_error = app.exception_handlers[ShopError]
+    assert _exception_handler(app, OutOfStock(StockLine(1, 2), 0)) is shop_error
+    assert _exception_handler(app, KeyError("no handler")) is None
 
 
 async def test_a_body_checked_before_routing_is_not_checked_again(

@@ -35,6 +35,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -278,8 +279,11 @@ ExceptionHandler = Callable[[Request, Exception], Response | Awaitable[Response]
 
 
 def _exception_handler(app: FastAPI, error: Exception) -> ExceptionHandler | None:
-    """The app's handler of `error`, found as the router's exception middleware finds it."""
+    """The app's handler of `error`, found as the router's exception middleware finds it:
+    an HTTP exception's status first, then the nearest of the error's classes."""
     handlers: Mapping[Any, ExceptionHandler] = app.exception_handlers
+    if isinstance(error, HTTPException) and error.status_code in handlers:
+        return handlers[error.status_code]
     for kind in type(error).__mro__:
         if kind in handlers:
             return handlers[kind]
